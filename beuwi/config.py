@@ -1,0 +1,32 @@
+"""Settings from the environment: every variable is `BEUWI_<KEY>`, with the safe default below."""
+from __future__ import annotations
+
+import os
+from typing import Mapping
+
+DEFAULTS = {
+    "DATA_DIR": "var",  # embedded graph files, local uploads, generated admin token
+    "GRAPH_URI": "",  # empty: start the embedded FalkorDB; falkordb://host:port, bolt://, neo4j://, neo4j+s://
+    "GRAPH_USER": "",
+    "GRAPH_PASSWORD": "",
+    "GRAPH_TIMEOUT": 5.0,  # seconds before a graph call counts as unavailable
+    "CORS_ORIGINS": "*",  # comma-separated origins allowed to call the engine from a browser
+    "CACHE_SECONDS": 60,  # Cache-Control max-age of catalogue responses
+    "ACTIVE_CHECK_SECONDS": 1.0,  # how stale the engine's view of the active version may be
+    "MAX_PROFILE_SUBJECTS": 60,  # subjects one search may name
+    "MAX_UPLOAD_BYTES": 10 * 1024 * 1024,  # size limit of a catalogue CSV
+}
+
+
+def from_env(env: Mapping[str, str] = os.environ) -> dict:
+    """The defaults, overridden by `BEUWI_*` variables converted to the default's type."""
+    settings = dict(DEFAULTS)
+    for key, default in DEFAULTS.items():
+        raw = env.get(f"BEUWI_{key}")
+        if raw is None:
+            continue
+        try:
+            settings[key] = type(default)(raw)
+        except ValueError as exc:
+            raise ValueError(f"BEUWI_{key}={raw!r} is not a valid {type(default).__name__}") from exc
+    return settings

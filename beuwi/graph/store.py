@@ -1,0 +1,76 @@
+"""The graph store port: catalogue versions of programmes in a graph database.
+
+Adapters raise only the exceptions defined here, so callers never see a driver's own errors.
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Sequence
+
+from beuwi.domain import Profile, Programme
+
+
+class GraphError(Exception):
+    """Base of every error a graph store raises."""
+
+
+class GraphUnavailable(GraphError):
+    """The graph server cannot be reached or did not answer in time."""
+
+
+class CatalogueNotFound(GraphError, LookupError):
+    """No catalogue version has that id."""
+
+
+class CatalogueConflict(GraphError):
+    """The operation is not allowed in the version's current state (e.g. deleting the active version)."""
+
+
+@dataclass(frozen=True)
+class CatalogueVersion:
+    id: str
+    created: str  # UTC ISO 8601
+    source: str
+    programmes: int
+    active: bool
+
+
+class GraphStore(ABC):
+    """Catalogue versions in one graph database: load inactive, activate atomically, read the active one."""
+
+    @abstractmethod
+    def load(self, programmes: Sequence[Programme], *, source: str = "", version_id: str | None = None) -> CatalogueVersion:
+        """Store a new, inactive version; on failure nothing of it remains. The active version is never touched."""
+
+    @abstractmethod
+    def activate(self, version_id: str) -> CatalogueVersion:
+        """Make this the only active version in one atomic write."""
+
+    @abstractmethod
+    def delete(self, version_id: str) -> None:
+        """Remove the version and all its nodes; CatalogueConflict for the active one."""
+
+    @abstractmethod
+    def versions(self) -> list[CatalogueVersion]:
+        """Every complete version, newest first."""
+
+    @abstractmethod
+    def active_version(self) -> str | None:
+        """The id of the active version, or None."""
+
+    @abstractmethod
+    def programmes(self, version_id: str) -> list[Programme]:
+        """Every programme of a version, in catalogue order."""
+
+    @abstractmethod
+    def eligible_ids(self, version_id: str, profile: Profile) -> list[str]:
+        """Ids of the programmes the profile is eligible for, in catalogue order, in one query."""
+
+    @abstractmethod
+    def ping(self) -> None:
+        """Raise GraphUnavailable unless the server answers."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release connections."""
