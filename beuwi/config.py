@@ -7,6 +7,7 @@ from typing import Mapping
 DEFAULTS = {
     "DATA_DIR": "var",  # embedded graph files, local uploads, generated admin token
     "GRAPH_URI": "",  # empty: start the embedded FalkorDB; falkordb://host:port, bolt://, neo4j://, neo4j+s://
+    "GRAPH_NAME": "beuwi",  # FalkorDB graph holding the catalogue (Neo4j uses its default database)
     "GRAPH_USER": "",
     "GRAPH_PASSWORD": "",
     "GRAPH_TIMEOUT": 5.0,  # seconds before a graph call counts as unavailable

@@ -1,0 +1,151 @@
+"""The catalogue logic both adapters share; each adapter only says how to run one query and map its errors."""
+from __future__ import annotations
+
+import secrets
+from abc import abstractmethod
+from datetime import datetime, timezone
+from functools import lru_cache
+from typing import Sequence
+
+from beuwi.domain import Profile, Programme, Requirements, SubjectList
+from beuwi.domain.programme import parse_combination, requirement_ref
+
+from . import cypher
+from .store import CatalogueConflict, CatalogueNotFound, CatalogueVersion, GraphError, GraphStore
+
+BATCH = 1000  # rows per UNWIND: large enough to amortise round trips, small enough for quick transactions
+DELETE_BATCH = 10_000
+TEXT_FIELDS = ("name", "faculty", "department", "degree", "campus", "duration", "url", "description")
+FLAG_FIELDS = ("full_time", "part_time", "evening")
+
+
+class CypherStore(GraphStore):
+    """A GraphStore over any server that runs the queries in `cypher`."""
+
+    dialect: str
+
+    @abstractmethod
+    def run(self, query: str, params: dict | None = None, *, write: bool = False) -> list[list]:
+        """Run one query in its own transaction and return its rows; raise only GraphError subclasses."""
+
+    def create_indexes(self) -> None:
+        for label, prop in cypher.INDEXES:
+            self.run(cypher.INDEX_DDL[self.dialect].format(label=label, prop=prop), write=True)
+
+    def load(self, programmes: Sequence[Programme], *, source: str = "", version_id: str | None = None) -> CatalogueVersion:
+        version_id = version_id or secrets.token_urlsafe(6)
+        if self.run(cypher.CATALOGUE_EXISTS, {"id": version_id}):
+            raise CatalogueConflict(f"catalogue {version_id!r} already exists")
+        created = datetime.now(timezone.utc).isoformat(timespec="microseconds")
+        self.run(cypher.CREATE_CATALOGUE, {"id": version_id, "created": created, "source": source,
+                                           "programmes": len(programmes)}, write=True)
+        try:
+            self._write_version(version_id, programmes)
+            rows = self.run(cypher.MARK_READY, {"id": version_id}, write=True)
+        except BaseException:
+            self._delete_nodes(version_id)
+            raise
+        return _version(rows[0][0])
+
+    def _write_version(self, version_id: str, programmes: Sequence[Programme]) -> None:
+        subjects = {}
+        for p in programmes:
+            req = p.requirements
+            for ref in (*req.mandatory, *(o for c in req.combinations for o in c.options)):
+                subjects[ref.subject.key] = {"key": ref.subject.key, "name": ref.subject.name, "level": ref.subject.level}
+        self._batched(cypher.CREATE_SUBJECTS, version_id, list(subjects.values()))
+        self._batched(cypher.CREATE_PROGRAMMES, version_id, [_properties(p, i) for i, p in enumerate(programmes)])
+        self._batched(cypher.CREATE_MANDATORY, version_id, [
+            {"programme": p.id, "subject": ref.subject.key, "ref": ref.key}
+            for p in programmes for ref in p.requirements.mandatory
+        ])
+        self._batched(cypher.CREATE_COMBINATIONS, version_id, [
+            {"programme": p.id, "need": c.need, "position": i,
+             "options": [{"subject": o.subject.key, "ref": o.key} for o in c.options]}
+            for p in programmes for i, c in enumerate(p.requirements.combinations)
+        ])
+
+    def _batched(self, query: str, version_id: str, rows: list[dict]) -> None:
+        for start in range(0, len(rows), BATCH):
+            self.run(query, {"id": version_id, "rows": rows[start:start + BATCH]}, write=True)
+
+    def activate(self, version_id: str) -> CatalogueVersion:
+        rows = self.run(cypher.ACTIVATE, {"id": version_id}, write=True)
+        if not rows:
+            self._status(version_id)  # raises CatalogueNotFound for unknown or unfinished versions
+            raise GraphError(f"catalogue {version_id!r} could not be activated")
+        return _version({**rows[0][0], "active": True})
+
+    def delete(self, version_id: str) -> None:
+        status = self._status(version_id)
+        if status.get("active"):
+            raise CatalogueConflict(f"catalogue {version_id!r} is active; activate another one first")
+        self._delete_nodes(version_id)
+
+    def _delete_nodes(self, version_id: str) -> None:
+        for label in cypher.VERSION_LABELS:
+            query = cypher.DELETE_BATCH.format(label=label)
+            while self.run(query, {"id": version_id, "limit": DELETE_BATCH}, write=True)[0][0]:
+                pass
+        self.run(cypher.DELETE_CATALOGUE, {"id": version_id}, write=True)
+
+    def _status(self, version_id: str) -> dict:
+        for version in self.run(cypher.VERSIONS):
+            if version[0]["id"] == version_id:
+                return version[0]
+        raise CatalogueNotFound(f"no catalogue {version_id!r}")
+
+    def versions(self) -> list[CatalogueVersion]:
+        return [_version(row[0]) for row in self.run(cypher.VERSIONS)]
+
+    def active_version(self) -> str | None:
+        rows = self.run(cypher.ACTIVE_VERSION)
+        return rows[0][0] if rows else None
+
+    def programmes(self, version_id: str) -> list[Programme]:
+        self._status(version_id)
+        return [_programme(row[0]) for row in self.run(cypher.PROGRAMMES, {"id": version_id})]
+
+    def eligible_ids(self, version_id: str, profile: Profile) -> list[str]:
+        params = {"id": version_id, "csec": profile.passes["CSEC"], "cape": profile.passes["CAPE"],
+                  "met": profile.met_keys()}
+        return [row[0] for row in self.run(cypher.ELIGIBLE, params)]
+
+    def ping(self) -> None:
+        self.run(cypher.PING)
+
+
+def _version(props: dict) -> CatalogueVersion:
+    return CatalogueVersion(props["id"], props["created"], props.get("source", ""), props["programmes"],
+                            bool(props.get("active")))
+
+
+def _properties(programme: Programme, position: int) -> dict:
+    props = {name: getattr(programme, name) for name in (*TEXT_FIELDS, *FLAG_FIELDS)}
+    return {**props, **programme.requirements.as_text(), "id": programme.id, "position": position,
+            "careers": list(programme.careers)}
+
+
+def _programme(props: dict) -> Programme:
+    requirements = Requirements(
+        int(props.get("csec_passes", 0)), int(props.get("cape_passes", 0)),
+        tuple(_ref(text) for text in props.get("mandatory") or ()),
+        tuple(_combination(text) for text in props.get("combinations") or ()),
+    )
+    return Programme(
+        id=props["id"], careers=tuple(props.get("careers") or ()), requirements=requirements,
+        **{name: props.get(name, "") for name in TEXT_FIELDS},
+        **{name: bool(props.get(name)) for name in FLAG_FIELDS},
+    )
+
+
+# Catalogues repeat the same few hundred references, so reading 100,000 programmes parses each text once.
+@lru_cache(maxsize=65536)
+def _ref(text: str):
+    return requirement_ref(SubjectList.default(), text)
+
+
+@lru_cache(maxsize=65536)
+def _combination(text: str):
+    return parse_combination(SubjectList.default(), text)
+

@@ -1,0 +1,69 @@
+"""FalkorDB adapter, over the `falkordb` client's native protocol (never FalkorDB's experimental Bolt port)."""
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+import redis.exceptions
+from falkordb import FalkorDB
+
+from . import cypher
+from .cypher_store import CypherStore
+from .store import GraphError, GraphUnavailable
+
+
+class FalkorDBStore(CypherStore):
+    dialect = "falkordb"
+
+    def __init__(self, host: str, port: int, *, graph: str = "beuwi", password: str | None = None,
+                 timeout: float = 5.0, on_close=None):
+        self._connect = lambda: FalkorDB(host=host, port=port, password=password or None,
+                                         socket_timeout=timeout, socket_connect_timeout=timeout)
+        self._name = graph
+        self._db: FalkorDB | None = None
+        self._on_close = on_close
+
+    @property
+    def _graph(self):
+        # The client connects as it is made, so it is made on first use: a store can exist while the server is down.
+        if self._db is None:
+            self._db = self._connect()
+        return self._db.select_graph(self._name)
+
+    @classmethod
+    def from_uri(cls, uri: str, **options) -> "FalkorDBStore":
+        parsed = urlparse(uri)
+        return cls(parsed.hostname or "127.0.0.1", parsed.port or 6379, **options)
+
+    def run(self, query: str, params: dict | None = None, *, write: bool = False) -> list[list]:
+        try:
+            graph = self._graph
+            call = graph.query if write else graph.ro_query
+            return call(query, params or {}).result_set
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+            raise GraphUnavailable(f"FalkorDB did not answer: {exc}") from exc
+        except redis.exceptions.ResponseError as exc:
+            if not write and "empty key" in str(exc):
+                return []  # nothing was ever written to this graph, so a read finds nothing
+            raise GraphError(f"FalkorDB query failed: {exc}") from exc
+        except redis.exceptions.RedisError as exc:
+            raise GraphError(f"FalkorDB query failed: {exc}") from exc
+
+    def create_indexes(self) -> None:
+        """FalkorDB has no IF NOT EXISTS and fails on an existing index, so only missing ones are created."""
+        existing = {(row[0], prop) for row in self.run("CALL db.indexes()") for prop in row[1]}
+        for label, prop in cypher.INDEXES:
+            if (label, prop) not in existing:
+                self.run(cypher.INDEX_DDL[self.dialect].format(label=label, prop=prop), write=True)
+
+    def drop(self) -> None:
+        """Delete the whole graph (tests use one graph each)."""
+        try:
+            self._graph.delete()  # a test graph: no GraphError mapping needed
+        except redis.exceptions.ResponseError:
+            pass  # never written to, so it does not exist
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.connection.close()
+        if self._on_close:
+            self._on_close()

@@ -1,0 +1,41 @@
+"""Neo4j 5 adapter, with the official driver (bolt://, neo4j://, neo4j+s://)."""
+from __future__ import annotations
+
+import neo4j
+import neo4j.exceptions
+
+from .cypher_store import CypherStore
+from .store import GraphError, GraphUnavailable
+
+
+class Neo4jStore(CypherStore):
+    dialect = "neo4j"
+
+    def __init__(self, uri: str, *, user: str = "", password: str = "", database: str | None = None,
+                 timeout: float = 5.0):
+        auth = (user, password) if user else None
+        self._driver = neo4j.GraphDatabase.driver(
+            uri, auth=auth, connection_timeout=timeout, connection_acquisition_timeout=timeout,
+            max_transaction_retry_time=timeout)
+        self._database = database or None
+
+    def run(self, query: str, params: dict | None = None, *, write: bool = False) -> list[list]:
+        mode = neo4j.WRITE_ACCESS if write else neo4j.READ_ACCESS
+        try:
+            # A read session is routed to followers and read replicas on a cluster (neo4j:// URIs).
+            with self._driver.session(database=self._database, default_access_mode=mode) as session:
+                work = session.execute_write if write else session.execute_read
+                return work(lambda tx: [list(record.values()) for record in tx.run(query, params or {})])
+        except (neo4j.exceptions.ServiceUnavailable, neo4j.exceptions.SessionExpired, OSError) as exc:
+            raise GraphUnavailable(f"Neo4j did not answer: {exc}") from exc
+        except neo4j.exceptions.Neo4jError as exc:
+            raise GraphError(f"Neo4j query failed: {exc}") from exc
+        except neo4j.exceptions.DriverError as exc:
+            raise GraphUnavailable(f"Neo4j driver error: {exc}") from exc
+
+    def drop(self) -> None:
+        """Delete everything (tests share one Neo4j database)."""
+        self.run("MATCH (n) DETACH DELETE n", write=True)
+
+    def close(self) -> None:
+        self._driver.close()
