@@ -1,0 +1,114 @@
+"""The per-process snapshot of the active catalogue version.
+
+Every search needs the whole catalogue, so each engine process keeps the active version in memory and only asks the
+graph which version is active at most every `check_seconds`; it reloads the programmes only when that id changes.
+When the graph goes away the last snapshot keeps serving, so an outage degrades to a stale catalogue, not errors.
+"""
+from __future__ import annotations
+
+import copy
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Mapping, Sequence
+
+from beuwi.domain import Programme
+from beuwi.graph.store import GraphError, GraphStore
+
+log = logging.getLogger(__name__)
+
+
+class NoActiveCatalogue(LookupError):
+    """The graph answers but no catalogue version is active yet."""
+
+
+def _order(programme: Programme) -> tuple:
+    return programme.faculty.casefold(), programme.name.casefold(), programme.id
+
+
+@dataclass(frozen=True)
+class Faculty:
+    name: str
+    programmes: int
+    departments: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One catalogue version, read-only, with the indexes the routes look things up in."""
+
+    version: str
+    programmes: tuple[Programme, ...]  # by faculty, then name
+    by_id: Mapping[str, Programme] = field(repr=False)
+    faculties: tuple[Faculty, ...] = field(repr=False)
+
+    @classmethod
+    def build(cls, version: str, programmes: Sequence[Programme]) -> "Snapshot":
+        ordered = tuple(sorted(programmes, key=_order))
+        groups: dict[str, list[Programme]] = {}
+        for programme in ordered:
+            groups.setdefault(programme.faculty, []).append(programme)
+        faculties = tuple(
+            Faculty(name, len(members), tuple(sorted({p.department for p in members if p.department}, key=str.casefold)))
+            for name, members in groups.items()
+        )
+        return cls(version, ordered, {p.id: p for p in ordered}, faculties)
+
+
+@dataclass(frozen=True)
+class _State:
+    snapshot: Snapshot | None
+    error: Exception | None  # why there is no snapshot
+    checked: float
+
+
+class ActiveCatalogue:
+    """Thread-safe: one thread refreshes while the others keep serving the snapshot they have."""
+
+    def __init__(self, store: GraphStore, check_seconds: float, clock: Callable[[], float] = time.monotonic):
+        self._store = store
+        self._check_seconds = float(check_seconds)
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._state: _State | None = None
+
+    def current(self) -> Snapshot:
+        """The active snapshot; NoActiveCatalogue, or the GraphError when the graph is down and nothing is cached."""
+        state = self._state
+        if not self._fresh(state):
+            if state is not None and state.snapshot is not None:
+                if not self._lock.acquire(blocking=False):
+                    return state.snapshot
+            else:
+                self._lock.acquire()
+            try:
+                state = self._state
+                if not self._fresh(state):
+                    state = self._state = self._refresh(state)
+            finally:
+                self._lock.release()
+        if state.snapshot is None:
+            raise copy.copy(state.error)  # a fresh instance: re-raising one object grows its traceback
+        return state.snapshot
+
+    def _fresh(self, state: _State | None) -> bool:
+        return state is not None and self._clock() - state.checked < self._check_seconds
+
+    def _refresh(self, state: _State | None) -> _State:
+        now = self._clock()
+        kept = state.snapshot if state else None
+        try:
+            version = self._store.active_version()
+            if version is None:
+                return _State(None, NoActiveCatalogue("no catalogue is active"), now)
+            if kept is not None and kept.version == version:
+                return _State(kept, None, now)
+            snapshot = Snapshot.build(version, self._store.programmes(version))
+            log.info("serving catalogue %s (%d programmes)", version, len(snapshot.programmes))
+            return _State(snapshot, None, now)
+        except GraphError as exc:
+            if kept is None:
+                return _State(None, exc, now)
+            log.warning("graph unavailable, still serving catalogue %s: %s", kept.version, exc)
+            return _State(kept, None, now)

@@ -1,0 +1,78 @@
+"""The JSON answers of the engine, computed from a catalogue snapshot with the pure domain."""
+from __future__ import annotations
+
+import time
+from typing import Sequence
+
+from beuwi.domain import LEVELS, Profile, SubjectList, SubjectRef, match, reasons
+
+from .active import Snapshot
+
+
+class UnknownProgramme(LookupError):
+    pass
+
+
+class InvalidQuery(ValueError):
+    pass
+
+
+def search(snapshot: Snapshot, refs: Sequence[SubjectRef]) -> dict:
+    """Eligible programmes with why, near misses with what is missing, and subjects worth taking next."""
+    started = time.perf_counter()
+    profile = Profile.from_refs(refs)
+    result = match(snapshot.programmes, profile)
+    faculties: dict[str, int] = {}
+    for programme in result.eligible:
+        faculties[programme.faculty] = faculties.get(programme.faculty, 0) + 1
+    return {
+        "catalogue": snapshot.version,
+        "subjects": list(dict.fromkeys(str(r) for r in refs)),
+        "eligible": [{**p.summary(), "reasons": reasons(p.requirements, profile)} for p in result.eligible],
+        "faculties": [{"faculty": name, "eligible": count} for name, count in faculties.items()],
+        "near_misses": [{**n.programme.summary(), "missing": [str(n.missing)]} for n in result.near_misses],
+        "suggestions": [{"subject": str(s.subject), "unlocks": s.unlocks} for s in result.suggestions],
+        "took_ms": round((time.perf_counter() - started) * 1000, 3),
+    }
+
+
+def programmes(snapshot: Snapshot, faculty: str = "", q: str = "") -> dict:
+    """Programmes of one faculty (any case) whose name, department, degree or description contains `q`."""
+    faculty, q = faculty.strip().casefold(), q.strip().casefold()
+    found = [
+        p.summary()
+        for p in snapshot.programmes
+        if (not faculty or p.faculty.casefold() == faculty)
+        and (not q or any(q in text.casefold() for text in (p.name, p.department, p.degree, p.description)))
+    ]
+    return {"catalogue": snapshot.version, "programmes": found}
+
+
+def programme(snapshot: Snapshot, programme_id: str) -> dict:
+    found = snapshot.by_id.get(programme_id)
+    if found is None:
+        raise UnknownProgramme(f"no programme {programme_id!r} in catalogue {snapshot.version}")
+    return {"catalogue": snapshot.version, **found.details()}
+
+
+def faculties(snapshot: Snapshot) -> dict:
+    return {
+        "catalogue": snapshot.version,
+        "faculties": [
+            {"faculty": f.name, "programmes": f.programmes, "departments": list(f.departments)}
+            for f in snapshot.faculties
+        ],
+    }
+
+
+def subjects(subject_list: SubjectList, level: str = "", q: str = "") -> dict:
+    """Canonical subjects for autocomplete; `label` is what a search accepts."""
+    level_key = level.strip().upper() or None
+    if level_key and level_key not in LEVELS:
+        raise InvalidQuery(f"unknown level {level.strip()!r} (use CSEC or CAPE)")
+    return {
+        "subjects": [
+            {"name": s.name, "level": s.level, "label": str(s), "aliases": list(subject_list.aliases[s])}
+            for s in subject_list.search(q, level_key)
+        ]
+    }

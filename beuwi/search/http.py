@@ -1,0 +1,72 @@
+"""HTTP plumbing shared by every route: JSON errors, and caching headers tied to the catalogue version."""
+from __future__ import annotations
+
+import logging
+from typing import Callable
+
+from flask import Flask, Response, current_app, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+
+def error(status: int, message: str, **extra) -> Response:
+    """The one error shape: `{"error": message, ...}`, never cached."""
+    return no_store({"error": message, **extra}, status)
+
+
+def empty(status: int) -> Response:
+    """A bodiless answer (304, 204) that claims no content type, so nothing ever reads as HTML."""
+    response = current_app.response_class(status=status)
+    del response.headers["Content-Type"]
+    return response
+
+
+def no_store(body: dict, status: int = 200) -> Response:
+    response = jsonify(body)
+    response.status_code = status
+    response.cache_control.no_store = True
+    return response
+
+
+def cached(tag: str, build: Callable[[], dict]) -> Response:
+    """A public, cacheable answer whose weak ETag is `tag`; a matching If-None-Match gets 304 without building it.
+
+    The tag is the catalogue version (plus the package version), so caches revalidate exactly when the active
+    catalogue or the engine changes; the URL already distinguishes queries.
+    """
+    if request.if_none_match.contains_weak(tag):
+        response = empty(304)
+    else:
+        response = jsonify(build())
+    response.set_etag(tag, weak=True)
+    response.cache_control.public = True
+    response.cache_control.max_age = int(current_app.config["CACHE_SECONDS"])
+    return response
+
+
+def register_errors(app: Flask) -> None:
+    """Every HTTP error, unknown routes included, and every unexpected exception answer JSON."""
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        response = error(exc.code or 500, _message(exc))
+        for name, value in exc.get_headers():
+            if name.lower() in ("allow", "retry-after"):
+                response.headers[name] = value
+        return response
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        log.exception("unexpected error on %s %s", request.method, request.path)
+        return error(500, "internal error")
+
+
+def _message(exc: HTTPException) -> str:
+    if exc.code == 404:
+        return f"not found: {request.path}"
+    if exc.code == 405:
+        return f"method {request.method} not allowed on {request.path}"
+    if exc.code == 413:
+        return f"request body too large (at most {current_app.config['MAX_CONTENT_LENGTH']} bytes)"
+    return exc.description or exc.name

@@ -1,0 +1,139 @@
+"""The engine's per-process snapshot of the active catalogue, over a real FalkorDB."""
+import logging
+import threading
+
+import pytest
+
+from beuwi.graph import open_store
+from beuwi.graph.embedded import EmbeddedServer
+from beuwi.graph.store import GraphUnavailable
+from beuwi.search.active import ActiveCatalogue, NoActiveCatalogue
+
+from .test_search_api import CATALOGUE
+
+
+class Clock:
+    """A hand-moved clock, so the check interval is tested without sleeping."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+def own_server(tmp_path):
+    """A FalkorDB of this test's own, so the test can stop it."""
+    server = EmbeddedServer.ensure(tmp_path)
+    store = open_store({"GRAPH_URI": server.uri, "GRAPH_TIMEOUT": 2})
+    yield server, store
+    store.close()
+    server.stop()
+
+
+def activate(store, programmes):
+    version = store.load(programmes, source="test")
+    store.activate(version.id)
+    return version.id
+
+
+def test_nothing_active_raises_no_active_catalogue(graph_store):
+    with pytest.raises(NoActiveCatalogue):
+        ActiveCatalogue(graph_store, 0).current()
+
+
+def test_snapshot_holds_the_active_version_with_its_indexes(graph_store):
+    graph_store.load([CATALOGUE[0]])  # an inactive version is never served
+    version = activate(graph_store, CATALOGUE)
+    snapshot = ActiveCatalogue(graph_store, 0).current()
+    assert snapshot.version == version
+    assert [p.id for p in snapshot.programmes] == [
+        "beng", "foundation", "llb", "mbbs", "bsc-chemistry", "bsc-maths", "bsc-physics",
+    ]
+    assert snapshot.by_id["mbbs"] == CATALOGUE[4]
+    science = snapshot.faculties[-1]
+    assert (science.name, science.programmes, science.departments) == (
+        "Science and Technology", 3, ("Chemistry", "Mathematics", "Physics"),
+    )
+
+
+def test_programmes_are_reloaded_only_when_the_active_version_changes(graph_store):
+    activate(graph_store, CATALOGUE)
+    active = ActiveCatalogue(graph_store, 0)
+    first = active.current()
+    assert active.current() is first
+    newer = activate(graph_store, CATALOGUE[:2])
+    second = active.current()
+    assert second.version == newer
+    assert [p.id for p in second.programmes] == ["foundation", "bsc-maths"]
+    assert active.current() is second
+
+
+def test_the_active_version_is_checked_at_most_every_check_seconds(graph_store):
+    old = activate(graph_store, CATALOGUE)
+    clock = Clock()
+    active = ActiveCatalogue(graph_store, 5, clock=clock)
+    assert active.current().version == old
+    newer = activate(graph_store, CATALOGUE[:1])
+    clock.now = 4.9
+    assert active.current().version == old
+    clock.now = 5.0
+    assert active.current().version == newer
+
+
+def test_no_active_version_is_also_rechecked(graph_store):
+    clock = Clock()
+    active = ActiveCatalogue(graph_store, 5, clock=clock)
+    with pytest.raises(NoActiveCatalogue):
+        active.current()
+    version = activate(graph_store, CATALOGUE)
+    with pytest.raises(NoActiveCatalogue):
+        active.current()
+    clock.now = 5.0
+    assert active.current().version == version
+
+
+def test_concurrent_readers_all_get_the_snapshot(graph_store):
+    version = activate(graph_store, CATALOGUE)
+    active = ActiveCatalogue(graph_store, 0)
+    seen, errors = [], []
+
+    def read():
+        try:
+            for _ in range(20):
+                seen.append(active.current().version)
+        except Exception as exc:  # collected so the assertion below reports it
+            errors.append(exc)
+
+    threads = [threading.Thread(target=read) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert seen == [version] * 160
+
+
+def test_unreachable_graph_without_a_snapshot_raises(own_server):
+    server, store = own_server
+    activate(store, CATALOGUE)
+    server.stop()
+    active = ActiveCatalogue(store, 0)
+    with pytest.raises(GraphUnavailable):
+        active.current()
+    with pytest.raises(GraphUnavailable):  # and again: the failure is not remembered as a snapshot
+        active.current()
+
+
+def test_snapshot_keeps_serving_when_the_graph_goes_away(own_server, caplog):
+    server, store = own_server
+    version = activate(store, CATALOGUE)
+    active = ActiveCatalogue(store, 0)
+    snapshot = active.current()
+    assert snapshot.version == version
+
+    server.stop()
+    with caplog.at_level(logging.WARNING, logger="beuwi.search.active"):
+        assert active.current() is snapshot
+    assert f"still serving catalogue {version}" in caplog.text
