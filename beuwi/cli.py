@@ -1,0 +1,178 @@
+"""The `beuwi` command: check and load catalogues, search, and serve the engine."""
+from __future__ import annotations
+
+import json
+import sys
+from contextlib import closing
+from pathlib import Path
+
+import click
+
+from beuwi import config
+from beuwi.csv_catalogue import CatalogueFileError, ParsedCatalogue, parse_catalogue
+from beuwi.domain import SubjectList
+from beuwi.graph import open_store
+from beuwi.graph.store import GraphError
+
+data_dir_option = click.option(
+    "--data-dir", type=click.Path(file_okay=False), default=None,
+    help="Where the embedded graph keeps its files (default: BEUWI_DATA_DIR or ./var).")
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+
+
+def settings(data_dir: str | None = None) -> dict:
+    try:
+        values = config.from_env()
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+    if data_dir:
+        values["DATA_DIR"] = data_dir
+    return values
+
+
+def read_catalogue(path: str, max_bytes: int) -> ParsedCatalogue:
+    """Parse a CSV file, exiting with status 2 and the reason when the whole file is rejected."""
+    try:
+        return parse_catalogue(Path(path).read_bytes(), max_bytes=max_bytes)
+    except CatalogueFileError as exc:
+        click.echo(f"{path}: rejected: {exc}", err=True)
+        sys.exit(2)
+
+
+def graph_failure(exc: GraphError) -> None:
+    click.echo(f"graph: {exc}", err=True)
+    sys.exit(3)
+
+
+def print_errors(parsed: ParsedCatalogue) -> None:
+    for e in parsed.errors:
+        click.echo(f"row {e.row}, {e.column or 'row'}: {e.message} (value: {e.value!r})")
+
+
+@click.group()
+def main() -> None:
+    """BeUWI: which university programmes do my CSEC and CAPE passes open?"""
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@json_option
+def check(file: str, as_json: bool) -> None:
+    """Print the row errors of a catalogue CSV; exit 1 when there are any, 2 when the file is rejected."""
+    parsed = read_catalogue(file, settings()["MAX_UPLOAD_BYTES"])
+    if as_json:
+        click.echo(json.dumps({"programmes": len(parsed.programmes), "errors": [e.as_dict() for e in parsed.errors]}, indent=2))
+    else:
+        print_errors(parsed)
+        click.echo(f"{file}: {len(parsed.programmes)} programmes ok, {len(parsed.errors)} row errors")
+    sys.exit(1 if parsed.errors else 0)
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@data_dir_option
+@click.option("--activate", is_flag=True, help="Make the new version the one the engine serves.")
+@json_option
+def load(file: str, data_dir: str | None, activate: bool, as_json: bool) -> None:
+    """Load a catalogue CSV into the graph as a new version (rows with errors are skipped)."""
+    values = settings(data_dir)
+    parsed = read_catalogue(file, values["MAX_UPLOAD_BYTES"])
+    if not parsed.programmes:
+        print_errors(parsed)
+        click.echo(f"{file}: no valid programme rows, nothing loaded", err=True)
+        sys.exit(2)
+    try:
+        with closing(open_store(values)) as store:
+            version = store.load(parsed.programmes, source=Path(file).name)
+            if activate:
+                version = store.activate(version.id)
+    except GraphError as exc:
+        graph_failure(exc)
+    if as_json:
+        summary = {"catalogue": version.id, "programmes": version.programmes, "active": version.active,
+                   "errors": [e.as_dict() for e in parsed.errors]}
+        click.echo(json.dumps(summary, indent=2))
+    else:
+        print_errors(parsed)
+        state = "active" if version.active else "inactive (activate with the admin app or --activate)"
+        click.echo(f"loaded catalogue {version.id}: {version.programmes} programmes, "
+                   f"{len(parsed.errors)} rows skipped, {state}")
+
+
+@main.command()
+@click.option("--subject", "-s", "subjects", multiple=True, metavar="'NAME (LEVEL[:GRADE])'",
+              help="A subject passed, e.g. 'Chemistry (CAPE:II)'; repeat for each.")
+@data_dir_option
+@json_option
+def search(subjects: tuple[str, ...], data_dir: str | None, as_json: bool) -> None:
+    """Search the active catalogue, as the engine would."""
+    from beuwi.search.active import Snapshot
+    from beuwi.search.answers import search as answer
+    from beuwi.search.profile import InvalidProfile, parse_subjects
+
+    values = settings(data_dir)
+    try:
+        refs = parse_subjects(list(subjects), SubjectList.default(), values["MAX_PROFILE_SUBJECTS"])
+    except InvalidProfile as exc:
+        for bad in exc.subjects:
+            click.echo(f"{bad['error']}", err=True)
+        sys.exit(2)
+    try:
+        with closing(open_store(values)) as store:
+            version = store.active_version()
+            if version is None:
+                click.echo("no catalogue is active: load one with `beuwi load FILE --activate`", err=True)
+                sys.exit(3)
+            result = answer(Snapshot.build(version, store.programmes(version)), refs)
+    except GraphError as exc:
+        graph_failure(exc)
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+    else:
+        print_result(result)
+
+
+def print_result(result: dict) -> None:
+    counts = {f["faculty"]: f["eligible"] for f in result["faculties"]}
+    click.echo(f"Catalogue {result['catalogue']}: eligible for {len(result['eligible'])} programmes")
+    faculty = None
+    for p in result["eligible"]:
+        if p["faculty"] != faculty:
+            faculty = p["faculty"]
+            click.echo(f"\n{faculty} ({counts[faculty]})")
+        click.echo(f"  {p['degree']} {p['name']}".rstrip() + f"  [{p['id']}]")
+    if result["near_misses"]:
+        click.echo("\nNearly there:")
+        for p in result["near_misses"]:
+            click.echo(f"  {p['name']} ({p['faculty']}): {'; '.join(p['missing'])}")
+    if result["suggestions"]:
+        click.echo("\nSubjects that would open more programmes:")
+        for s in result["suggestions"]:
+            click.echo(f"  add {s['subject']} to open {s['unlocks']} more")
+
+
+@main.group()
+def serve() -> None:
+    """Run a BeUWI service."""
+
+
+@serve.command("search")
+@data_dir_option
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int, help="Gunicorn worker processes.")
+@click.option("--threads", default=4, show_default=True, type=int, help="Threads per worker.")
+@click.option("--seed", type=click.Path(exists=True, dir_okay=False),
+              help="Load and activate this CSV when no catalogue is active yet.")
+def serve_search(data_dir, host, port, workers, threads, seed) -> None:
+    """Run the programme engine under gunicorn, starting the embedded graph when none is configured."""
+    from beuwi.search.server import serve_engine
+
+    values = settings(data_dir)
+    seed_catalogue = read_catalogue(seed, values["MAX_UPLOAD_BYTES"]) if seed else None
+    serve_engine(values, host=host, port=port, workers=workers, threads=threads,
+                 seed=(Path(seed).name, seed_catalogue) if seed else None)
+
+
+if __name__ == "__main__":
+    main()

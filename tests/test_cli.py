@@ -1,0 +1,128 @@
+"""The `beuwi` command as a user runs it: real files, a real embedded graph, a real gunicorn."""
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from beuwi.cli import main
+
+UPLOADS = Path(__file__).resolve().parent.parent / "uploads"
+SAMPLE = UPLOADS / "sample-catalogue.csv"
+BROKEN = UPLOADS / "broken"
+
+
+@pytest.fixture
+def runner(falkordb_server, monkeypatch):
+    """Commands talk to the session's FalkorDB, each test in a graph of its own."""
+    monkeypatch.setenv("BEUWI_GRAPH_URI", falkordb_server)
+    monkeypatch.setenv("BEUWI_GRAPH_NAME", f"cli-{time.monotonic_ns()}")
+    return CliRunner()
+
+
+def test_check_prints_row_errors_and_exits_1(runner):
+    result = runner.invoke(main, ["check", str(BROKEN / "row-errors.csv")])
+    assert result.exit_code == 1
+    assert "row 3" in result.output or "row 2" in result.output
+    assert "did you mean" in result.output
+
+
+def test_check_passes_the_sample(runner):
+    result = runner.invoke(main, ["check", str(SAMPLE)])
+    assert result.exit_code == 0, result.output
+    assert "0 row errors" in result.output
+
+
+def test_check_rejects_a_file_that_is_not_csv(runner):
+    result = runner.invoke(main, ["check", str(BROKEN / "not-csv.csv")])
+    assert result.exit_code == 2
+    assert "rejected" in result.output
+
+
+def test_load_activate_and_search(runner):
+    loaded = runner.invoke(main, ["load", str(SAMPLE), "--activate", "--json"])
+    assert loaded.exit_code == 0, loaded.output
+    summary = json.loads(loaded.output)
+    assert summary["programmes"] >= 90 and summary["errors"] == [] and summary["active"] is True
+
+    found = runner.invoke(main, ["search", "--json", "-s", "Mathematics (CSEC)", "-s", "English A (CSEC)"])
+    assert found.exit_code == 0, found.output
+    assert json.loads(found.output)["catalogue"] == summary["catalogue"]
+
+    text = runner.invoke(main, ["search", "-s", "Mathematics (CSEC)", "-s", "English A (CSEC)"])
+    assert f"Catalogue {summary['catalogue']}: eligible for" in text.output
+
+
+def test_load_with_row_errors_still_loads_the_good_rows(runner):
+    result = runner.invoke(main, ["load", str(BROKEN / "row-errors.csv"), "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["programmes"] > 0 and summary["errors"] and summary["active"] is False
+
+
+def test_search_names_unknown_subjects(runner):
+    result = runner.invoke(main, ["search", "-s", "Chemestry (CSEC)"])
+    assert result.exit_code == 2
+    assert "Chemistry (CSEC)" in result.output
+
+
+def test_search_without_an_active_catalogue_says_how_to_load_one(runner):
+    result = runner.invoke(main, ["search", "-s", "Mathematics (CSEC)"])
+    assert result.exit_code == 3
+    assert "beuwi load" in result.output
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def get_json(url):
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return json.load(response)
+
+
+def test_serve_search_runs_gunicorn_on_the_embedded_graph_and_stops_it(tmp_path):
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BEUWI_")}
+    beuwi = [sys.executable, "-m", "beuwi.cli"]
+    process = subprocess.Popen(
+        [*beuwi, "serve", "search", "--port", str(port), "--data-dir", str(tmp_path), "--workers", "1",
+         "--seed", str(SAMPLE)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        base = f"http://127.0.0.1:{port}/api"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                health = get_json(f"{base}/health")
+                break
+            except OSError:
+                assert process.poll() is None and time.monotonic() < deadline, process.stdout.read()
+                time.sleep(0.2)
+        assert health["status"] == "ok" and health["catalogue"]
+        found = get_json(f"{base}/search?subject=Mathematics%20(CSEC)&subject=English%20A%20(CSEC)")
+        assert found["catalogue"] == health["catalogue"]
+
+        # A second command on the same data dir reuses the running embedded server.
+        second = subprocess.run([*beuwi, "load", str(SAMPLE), "--json", "--data-dir", str(tmp_path)],
+                                env=env, capture_output=True, text=True, timeout=120)
+        assert second.returncode == 0, second.stderr
+        record = json.loads((tmp_path / "graph" / "server.json").read_text())
+        os.kill(record["pid"], 0)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=60)
+    assert process.returncode == 0, output
+    assert "BeUWI programme engine" in output
+    assert not (tmp_path / "graph" / "server.json").exists()
+    with pytest.raises(ProcessLookupError):
+        os.kill(record["pid"], 0)
