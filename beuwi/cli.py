@@ -10,7 +10,7 @@ import click
 
 from beuwi import config
 from beuwi.csv_catalogue import CatalogueFileError, ParsedCatalogue, parse_catalogue
-from beuwi.domain import SubjectList
+from beuwi.domain import Profile, SubjectList
 from beuwi.graph import open_store
 from beuwi.graph.store import GraphError
 
@@ -102,9 +102,12 @@ def load(file: str, data_dir: str | None, activate: bool, as_json: bool) -> None
 @main.command()
 @click.option("--subject", "-s", "subjects", multiple=True, metavar="'NAME (LEVEL[:GRADE])'",
               help="A subject passed, e.g. 'Chemistry (CAPE:II)'; repeat for each.")
+@click.option("--in-graph", is_flag=True,
+              help="Only list eligible programme ids, found by the graph's eligibility query in one round trip "
+                   "instead of reading the catalogue into memory.")
 @data_dir_option
 @json_option
-def search(subjects: tuple[str, ...], data_dir: str | None, as_json: bool) -> None:
+def search(subjects: tuple[str, ...], in_graph: bool, data_dir: str | None, as_json: bool) -> None:
     """Search the active catalogue, as the engine would."""
     from beuwi.search.active import Snapshot
     from beuwi.search.answers import search as answer
@@ -123,10 +126,16 @@ def search(subjects: tuple[str, ...], data_dir: str | None, as_json: bool) -> No
             if version is None:
                 click.echo("no catalogue is active: load one with `beuwi load FILE --activate`", err=True)
                 sys.exit(3)
-            result = answer(Snapshot.build(version, store.programmes(version)), refs)
+            if in_graph:
+                eligible = store.eligible_ids(version, Profile.from_refs(refs))
+            else:
+                result = answer(Snapshot.build(version, store.programmes(version)), refs)
     except GraphError as exc:
         graph_failure(exc)
-    if as_json:
+    if in_graph:
+        click.echo(json.dumps({"catalogue": version, "eligible": eligible}, indent=2) if as_json
+                   else "\n".join([f"Catalogue {version}: eligible for {len(eligible)} programmes", *eligible]))
+    elif as_json:
         click.echo(json.dumps(result, indent=2))
     else:
         print_result(result)

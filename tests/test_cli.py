@@ -60,6 +60,19 @@ def test_load_activate_and_search(runner):
     assert f"Catalogue {summary['catalogue']}: eligible for" in text.output
 
 
+def test_search_in_graph_agrees_with_the_engine(runner):
+    runner.invoke(main, ["load", str(SAMPLE), "--activate"])
+    args = ["search", "--json"]
+    for subject in ["Mathematics (CSEC:I)", "English A (CSEC)", "Biology (CSEC)", "Chemistry (CSEC)",
+                    "Spanish (CSEC)", "Chemistry (CAPE:II)", "Biology (CAPE:III)", "Caribbean Studies (CAPE)"]:
+        args += ["-s", subject]
+    engine = json.loads(runner.invoke(main, args).output)
+    graph = json.loads(runner.invoke(main, [*args, "--in-graph"]).output)
+    assert graph["catalogue"] == engine["catalogue"]
+    assert len(graph["eligible"]) > 10
+    assert sorted(graph["eligible"]) == sorted(p["id"] for p in engine["eligible"])
+
+
 def test_load_with_row_errors_still_loads_the_good_rows(runner):
     result = runner.invoke(main, ["load", str(BROKEN / "row-errors.csv"), "--json"])
     assert result.exit_code == 0, result.output
