@@ -16,6 +16,8 @@ DEFAULTS = {
     "ACTIVE_CHECK_SECONDS": 1.0,  # how stale the engine's view of the active version may be
     "MAX_PROFILE_SUBJECTS": 60,  # subjects one search may name
     "MAX_UPLOAD_BYTES": 10 * 1024 * 1024,  # size limit of a catalogue CSV
+    "BACKEND": "local",  # admin storage and auth: local (data dir, SQLite, token) or firebase
+    "ADMIN_TOKEN": "",  # local mode: the admin bearer token; empty: generate one under the data dir
 }
 
 

@@ -13,7 +13,7 @@ from beuwi.graph.store import GraphError
 from . import answers
 from .active import NoActiveCatalogue
 from .engine import engine, snapshot
-from .http import cached, error, no_store
+from beuwi.http_json import cached, error, no_store
 from .profile import InvalidProfile, parse_subjects
 
 bp = Blueprint("api", __name__, url_prefix="/api")

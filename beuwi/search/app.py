@@ -10,7 +10,7 @@ from beuwi import config
 from .api import bp
 from .cors import Cors
 from .engine import Engine
-from .http import register_errors
+from beuwi.http_json import register_errors
 
 MAX_REQUEST_BYTES = 64 * 1024  # a search body names at most a few dozen subjects
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Flask, Response, request
 
-from .http import empty, error
+from beuwi.http_json import empty, error
 
 METHODS = "GET, POST, OPTIONS"
 HEADERS = "Content-Type, If-None-Match"

@@ -1,4 +1,4 @@
-"""HTTP plumbing shared by every route: JSON errors, and caching headers tied to the catalogue version."""
+"""JSON over HTTP for both Flask apps: one error shape, and caching headers tied to the catalogue version."""
 from __future__ import annotations
 
 import logging

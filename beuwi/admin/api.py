@@ -1,0 +1,111 @@
+"""The admin JSON API: thin routes over the upload services."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, g, request
+
+from beuwi.graph.store import GraphError
+from beuwi.http_json import error, no_store
+
+from . import uploads
+from .auth import Forbidden, Unauthorized, bearer
+from .stores import NotFound, StoreError
+
+bp = Blueprint("admin", __name__, url_prefix="/api")
+
+
+def stores() -> uploads.Stores:
+    return current_app.extensions["beuwi.admin"].stores
+
+
+@bp.before_request
+def authenticate():
+    if request.method == "OPTIONS":
+        return None
+    g.user = current_app.extensions["beuwi.admin"].verify(bearer(request.headers.get("Authorization")))
+    return None
+
+
+@bp.post("/uploads")
+def create_upload():
+    sent = request.files.get("file")
+    if sent is None:
+        return error(400, "send the CSV as a multipart form field named 'file'")
+    limit = int(current_app.config["MAX_UPLOAD_BYTES"])
+    data = sent.read(limit + 1)
+    if len(data) > limit:
+        return error(413, f"the file is larger than the {limit / 1e6:g} MB limit; nothing was stored")
+    record, _ = uploads.upload(stores(), data, sent.filename or "upload.csv", g.user, limit)
+    return no_store(record.as_dict(), 201)
+
+
+@bp.get("/uploads")
+def list_uploads():
+    return no_store({"uploads": [u.as_dict() for u in uploads.listing(stores())]})
+
+
+@bp.get("/uploads/<upload_id>")
+def get_upload(upload_id: str):
+    return no_store(uploads.get(stores(), upload_id).as_dict())
+
+
+@bp.get("/uploads/<upload_id>/source")
+def get_source(upload_id: str):
+    record = uploads.get(stores(), upload_id)
+    return _file(uploads.read_file(stores(), upload_id, uploads.source_name(upload_id)), record.filename)
+
+
+@bp.get("/uploads/<upload_id>/errors")
+def get_errors(upload_id: str):
+    data = uploads.read_file(stores(), upload_id, uploads.errors_name(upload_id))
+    return _file(data, f"{upload_id}-errors.csv")
+
+
+@bp.post("/uploads/<upload_id>/activate")
+def activate_upload(upload_id: str):
+    return no_store(uploads.activate(stores(), upload_id, g.user).as_dict())
+
+
+@bp.delete("/uploads/<upload_id>")
+def delete_upload(upload_id: str):
+    uploads.delete(stores(), upload_id, g.user)
+    return no_store({"deleted": upload_id})
+
+
+@bp.get("/audit")
+def audit():
+    return no_store({"entries": [e.__dict__ for e in stores().meta.audit_log()]})
+
+
+def _file(data: bytes, filename: str) -> Response:
+    response = Response(data, mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename.replace(chr(34), "")}"'
+    response.cache_control.no_store = True
+    return response
+
+
+@bp.errorhandler(Unauthorized)
+def unauthorized(exc):
+    response = error(401, str(exc))
+    response.headers["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+@bp.errorhandler(Forbidden)
+def forbidden(exc):
+    return error(403, str(exc))
+
+
+@bp.errorhandler(NotFound)
+def not_found(exc):
+    return error(404, str(exc))
+
+
+@bp.errorhandler(uploads.UploadConflict)
+def conflict(exc):
+    return error(409, str(exc))
+
+
+@bp.errorhandler(StoreError)
+@bp.errorhandler(GraphError)
+def unavailable(exc):
+    return error(503, f"storage unavailable: {exc}")

@@ -1,0 +1,61 @@
+"""The admin app's factory: a separate Flask app from the engine, because it writes and the engine only reads."""
+from __future__ import annotations
+
+import threading
+from typing import Mapping
+
+from flask import Flask
+
+from beuwi import config
+from beuwi.graph import open_store
+from beuwi.http_json import error, register_errors
+
+from .api import bp
+from .auth import local_token, token_verifier
+from .uploads import Stores
+
+MULTIPART_OVERHEAD = 64 * 1024
+
+
+class Admin:
+    """The stores and the token check, built on first use so creating the app connects to nothing."""
+
+    def __init__(self, config: Mapping):
+        self._config = config
+        self._lock = threading.Lock()
+        self._stores: Stores | None = config.get("ADMIN_STORES")
+        self.verify = config.get("ADMIN_VERIFY") or self._local_verifier()
+
+    def _local_verifier(self):
+        if self._config["BACKEND"] != "local":
+            raise ValueError(f"BEUWI_BACKEND={self._config['BACKEND']!r} is not supported yet (use local)")
+        return token_verifier(local_token(self._config))
+
+    @property
+    def stores(self) -> Stores:
+        with self._lock:
+            if self._stores is None:
+                from .local import LocalFileStore, SqliteMetadataStore
+
+                self._stores = Stores(LocalFileStore.from_settings(self._config),
+                                      SqliteMetadataStore.from_settings(self._config), open_store(self._config))
+        return self._stores
+
+
+def create_app(test_config: Mapping | None = None) -> Flask:
+    app = Flask(__name__)
+    app.config.from_mapping(config.from_env())
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+    # Room for the multipart envelope; the file itself is checked against MAX_UPLOAD_BYTES exactly.
+    app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_UPLOAD_BYTES"]) + MULTIPART_OVERHEAD
+    app.json.sort_keys = False
+    app.extensions["beuwi.admin"] = Admin(app.config)
+    register_errors(app)
+    app.register_blueprint(bp)
+
+    @app.get("/api/health")
+    def health():
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,107 @@
+"""Local adapters for the embedded default: files under the data dir, metadata in SQLite beside them."""
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from pathlib import Path
+
+from .stores import AuditEntry, FileStore, MetadataStore, NotFound, StoreError, Upload
+
+
+class LocalFileStore(FileStore):
+    def __init__(self, root: str | Path):
+        self.root = Path(root).resolve()
+
+    @classmethod
+    def from_settings(cls, settings) -> "LocalFileStore":
+        return cls(Path(settings["DATA_DIR"]) / "files")
+
+    def _path(self, name: str) -> Path:
+        path = (self.root / name).resolve()
+        if self.root not in path.parents:
+            raise StoreError(f"file name {name!r} leaves the store")
+        return path
+
+    def put(self, name: str, data: bytes, content_type: str = "text/csv") -> None:
+        path = self._path(name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(path.name + ".partial")
+        partial.write_bytes(data)
+        os.replace(partial, path)  # readers never see half a file
+
+    def get(self, name: str) -> bytes:
+        try:
+            return self._path(name).read_bytes()
+        except FileNotFoundError as exc:
+            raise NotFound(f"no file {name!r}") from exc
+
+    def delete(self, name: str) -> None:
+        path = self._path(name)
+        path.unlink(missing_ok=True)
+        folder = path.parent
+        while folder != self.root and folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()  # leave no empty folders behind a deleted upload
+            folder = folder.parent
+
+
+FIELDS = tuple(Upload.__dataclass_fields__)
+SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS uploads ({", ".join(FIELDS)}, PRIMARY KEY (id));
+CREATE TABLE IF NOT EXISTS audit (at, who, action, upload_id, detail);
+"""
+
+
+class SqliteMetadataStore(MetadataStore):
+    def __init__(self, path: str | Path):
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._lock = threading.Lock()
+        self._db.executescript(SCHEMA)
+
+    @classmethod
+    def from_settings(cls, settings) -> "SqliteMetadataStore":
+        return cls(Path(settings["DATA_DIR"]) / "admin.sqlite3")
+
+    def _run(self, sql: str, params=()) -> list[tuple]:
+        with self._lock:
+            try:
+                return self._db.execute(sql, params).fetchall()
+            except sqlite3.Error as exc:
+                raise StoreError(f"metadata store: {exc}") from exc
+
+    def add(self, upload: Upload) -> None:
+        marks = ", ".join("?" for _ in FIELDS)
+        self._run(f"INSERT INTO uploads ({', '.join(FIELDS)}) VALUES ({marks})", tuple(upload.as_dict().values()))
+
+    def get(self, upload_id: str) -> Upload:
+        rows = self._run(f"SELECT {', '.join(FIELDS)} FROM uploads WHERE id = ?", (upload_id,))
+        if not rows:
+            raise NotFound(f"no upload {upload_id!r}")
+        return _upload(rows[0])
+
+    def list(self) -> list[Upload]:
+        return [_upload(r) for r in self._run(f"SELECT {', '.join(FIELDS)} FROM uploads ORDER BY created DESC")]
+
+    def mark_active(self, upload_id: str, activated_at: str) -> None:
+        self.get(upload_id)
+        # One statement, so the switch is atomic.
+        self._run("UPDATE uploads SET active = (id = ?), activated_at = CASE WHEN id = ? THEN ? ELSE activated_at END",
+                  (upload_id, upload_id, activated_at))
+
+    def remove(self, upload_id: str) -> None:
+        self._run("DELETE FROM uploads WHERE id = ?", (upload_id,))
+
+    def audit(self, entry: AuditEntry) -> None:
+        self._run("INSERT INTO audit VALUES (?, ?, ?, ?, ?)",
+                  (entry.at, entry.who, entry.action, entry.upload_id, entry.detail))
+
+    def audit_log(self, limit: int = 100) -> list[AuditEntry]:
+        rows = self._run("SELECT at, who, action, upload_id, detail FROM audit ORDER BY at DESC, rowid DESC LIMIT ?",
+                         (limit,))
+        return [AuditEntry(*row) for row in rows]
+
+
+def _upload(row: tuple) -> Upload:
+    values = dict(zip(FIELDS, row))
+    return Upload(**{**values, "active": bool(values["active"])})
