@@ -175,12 +175,25 @@ def serve() -> None:
               help="Load and activate this CSV when no catalogue is active yet.")
 def serve_search(data_dir, host, port, workers, threads, seed) -> None:
     """Run the programme engine under gunicorn, starting the embedded graph when none is configured."""
-    from beuwi.search.server import serve_engine
+    from beuwi.serving import serve_engine
 
     values = settings(data_dir)
     seed_catalogue = read_catalogue(seed, values["MAX_UPLOAD_BYTES"]) if seed else None
     serve_engine(values, host=host, port=port, workers=workers, threads=threads,
                  seed=(Path(seed).name, seed_catalogue) if seed else None)
+
+
+@serve.command("admin")
+@data_dir_option
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8001, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int, help="Gunicorn worker processes.")
+@click.option("--threads", default=4, show_default=True, type=int, help="Threads per worker.")
+def serve_admin(data_dir, host, port, workers, threads) -> None:
+    """Run the admin API under gunicorn, starting the embedded graph when none is configured."""
+    from beuwi.serving import serve_admin as run_admin
+
+    run_admin(settings(data_dir), host=host, port=port, workers=workers, threads=threads)
 
 
 if __name__ == "__main__":

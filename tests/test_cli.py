@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -103,39 +104,86 @@ def get_json(url):
         return json.load(response)
 
 
+def start(command, tmp_path, port):
+    """A `beuwi serve` process on the data dir, once its health endpoint answers."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BEUWI_")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "beuwi.cli", "serve", *command, "--port", str(port), "--data-dir", str(tmp_path)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            get_json(f"http://127.0.0.1:{port}/api/health")
+            return process
+        except urllib.error.HTTPError:
+            return process
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail(f"beuwi serve {command[0]} did not start:\n{process.stdout.read()}")
+            time.sleep(0.2)
+
+
+def stop(process):
+    process.send_signal(signal.SIGTERM)
+    output, _ = process.communicate(timeout=60)
+    assert process.returncode == 0, output
+    return output
+
+
 def test_serve_search_runs_gunicorn_on_the_embedded_graph_and_stops_it(tmp_path):
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BEUWI_")}
-    beuwi = [sys.executable, "-m", "beuwi.cli"]
-    process = subprocess.Popen(
-        [*beuwi, "serve", "search", "--port", str(port), "--data-dir", str(tmp_path), "--workers", "1",
-         "--seed", str(SAMPLE)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = start(["search", "--workers", "1", "--seed", str(SAMPLE)], tmp_path, port)
     try:
         base = f"http://127.0.0.1:{port}/api"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                health = get_json(f"{base}/health")
-                break
-            except OSError:
-                assert process.poll() is None and time.monotonic() < deadline, process.stdout.read()
-                time.sleep(0.2)
+        health = get_json(f"{base}/health")
         assert health["status"] == "ok" and health["catalogue"]
         found = get_json(f"{base}/search?subject=Mathematics%20(CSEC)&subject=English%20A%20(CSEC)")
         assert found["catalogue"] == health["catalogue"]
 
         # A second command on the same data dir reuses the running embedded server.
-        second = subprocess.run([*beuwi, "load", str(SAMPLE), "--json", "--data-dir", str(tmp_path)],
-                                env=env, capture_output=True, text=True, timeout=120)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("BEUWI_")}
+        second = subprocess.run([sys.executable, "-m", "beuwi.cli", "load", str(SAMPLE), "--json",
+                                 "--data-dir", str(tmp_path)], env=env, capture_output=True, text=True, timeout=120)
         assert second.returncode == 0, second.stderr
         record = json.loads((tmp_path / "graph" / "server.json").read_text())
         os.kill(record["pid"], 0)
     finally:
-        process.send_signal(signal.SIGTERM)
-        output, _ = process.communicate(timeout=60)
-    assert process.returncode == 0, output
+        output = stop(process)
     assert "BeUWI programme engine" in output
     assert not (tmp_path / "graph" / "server.json").exists()
     with pytest.raises(ProcessLookupError):
         os.kill(record["pid"], 0)
+
+
+def test_an_upload_activated_in_the_admin_app_reaches_the_engine(tmp_path):
+    engine_port, admin_port = free_port(), free_port()
+    engine = start(["search", "--workers", "1"], tmp_path, engine_port)
+    admin = start(["admin"], tmp_path, admin_port)
+    try:
+        token = (tmp_path / "admin-token").read_text()
+        body, boundary = multipart("file", "sample.csv", SAMPLE.read_bytes())
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{admin_port}/api/uploads", data=body, method="POST",
+            headers={"Authorization": f"Bearer {token}", "Content-Type": f"multipart/form-data; boundary={boundary}"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            upload = json.load(response)
+        activate = urllib.request.Request(f"http://127.0.0.1:{admin_port}/api/uploads/{upload['id']}/activate",
+                                          method="POST", headers={"Authorization": f"Bearer {token}"})
+        urllib.request.urlopen(activate, timeout=30).close()
+        deadline = time.monotonic() + 10
+        while get_json(f"http://127.0.0.1:{engine_port}/api/health")["catalogue"] != upload["id"]:
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        assert len(get_json(f"http://127.0.0.1:{engine_port}/api/programmes")["programmes"]) == 102
+    finally:
+        admin_output = stop(admin)
+        stop(engine)
+    assert f"Admin token (stored in {tmp_path / 'admin-token'})" in admin_output
+
+
+def multipart(field, filename, data):
+    boundary = "beuwi-test-boundary"
+    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{filename}\"\r\n"
+            f"Content-Type: text/csv\r\n\r\n").encode()
+    return head + data + f"\r\n--{boundary}--\r\n".encode(), boundary

@@ -1,0 +1,87 @@
+"""Running the engine and the admin app under gunicorn, with the embedded graph when none is configured.
+
+The master process owns the embedded server and hands its URI to the workers, so every worker reads the same
+graph and the server outlives worker restarts.
+"""
+from __future__ import annotations
+
+import os
+from contextlib import closing, contextmanager
+from typing import Callable, Iterator
+
+import click
+from flask import Flask
+from gunicorn.app.base import BaseApplication
+
+from beuwi.csv_catalogue import ParsedCatalogue
+from beuwi.graph import EmbeddedServer, open_store
+
+
+class FlaskServer(BaseApplication):
+    def __init__(self, factory: Callable[[], Flask], options: dict):
+        self.factory = factory
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Flask:
+        return self.factory()
+
+
+@contextmanager
+def graph_for_workers(settings: dict) -> Iterator[str]:
+    """The graph URI the workers use; an embedded server started here lives until the block ends."""
+    server = None if settings["GRAPH_URI"] else EmbeddedServer.ensure(settings["DATA_DIR"])
+    uri = settings["GRAPH_URI"] or server.uri
+    os.environ.update(BEUWI_GRAPH_URI=uri, BEUWI_DATA_DIR=str(settings["DATA_DIR"]))
+    try:
+        yield uri
+    finally:
+        if server:
+            server.stop()
+
+
+def run(factory: Callable[[], Flask], *, host: str, port: int, workers: int, threads: int, banner: list[str]) -> None:
+    def when_ready(_arbiter):
+        for line in banner:
+            click.echo(line)
+
+    FlaskServer(factory, {
+        "bind": f"{host}:{port}", "workers": workers, "threads": threads, "worker_class": "gthread",
+        "timeout": 30, "graceful_timeout": 10, "keepalive": 5, "when_ready": when_ready,
+        "accesslog": None, "errorlog": "-", "loglevel": "warning",
+    }).run()
+
+
+def serve_engine(settings: dict, *, host: str, port: int, workers: int, threads: int,
+                 seed: tuple[str, ParsedCatalogue] | None = None) -> None:
+    from beuwi.search import create_app
+
+    with graph_for_workers(settings) as uri:
+        with closing(open_store({**settings, "GRAPH_URI": uri})) as store:
+            if seed and store.active_version() is None:
+                name, parsed = seed
+                version = store.activate(store.load(parsed.programmes, source=name).id)
+                click.echo(f"loaded and activated {name}: catalogue {version.id}, {version.programmes} programmes")
+            active = store.active_version()
+        base = f"http://{host}:{port}"
+        run(create_app, host=host, port=port, workers=workers, threads=threads, banner=[
+            f"BeUWI programme engine: {base}/api/health  (catalogue {active or 'none active'})",
+            f"  search:  {base}/api/search?subject=Mathematics%20(CSEC)&subject=English%20A%20(CSEC)",
+            f"  OpenAPI: {base}/api/openapi.json    graph: {uri}",
+        ])
+
+
+def serve_admin(settings: dict, *, host: str, port: int, workers: int, threads: int) -> None:
+    from beuwi.admin import create_app
+    from beuwi.admin.auth import local_token
+
+    with graph_for_workers(settings) as uri:
+        if settings["BACKEND"] == "local":
+            local_token(settings)  # generated (and shown) once here, not by each worker
+        run(create_app, host=host, port=port, workers=workers, threads=threads, banner=[
+            f"BeUWI admin API: http://{host}:{port}/api/uploads  (backend {settings['BACKEND']}, graph {uri})",
+        ])
