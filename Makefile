@@ -4,6 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+ADMIN_PORT ?= 8001
 
 .PHONY: run test install install-test clean
 
@@ -24,7 +25,7 @@ install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
 run: install
-	$(BIN)/beuwi serve search --host $(HOST) --port $(PORT) --seed uploads/sample-catalogue.csv
+	$(BIN)/beuwi dev --host $(HOST) --port $(PORT) --admin-port $(ADMIN_PORT) --seed uploads/sample-catalogue.csv
 
 test: install-test
 	$(BIN)/pytest

@@ -196,5 +196,22 @@ def serve_admin(data_dir, host, port, workers, threads) -> None:
     run_admin(settings(data_dir), host=host, port=port, workers=workers, threads=threads)
 
 
+@main.command()
+@data_dir_option
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int, help="The engine's port.")
+@click.option("--admin-port", default=8001, show_default=True, type=int, help="The admin app's port.")
+@click.option("--seed", type=click.Path(exists=True, dir_okay=False),
+              help="Load and activate this CSV when no catalogue is active yet.")
+def dev(data_dir, host, port, admin_port, seed) -> None:
+    """Run the engine and the admin app together on one graph (what `make run` starts)."""
+    from beuwi.serving import serve_all
+
+    values = settings(data_dir)
+    seed_catalogue = read_catalogue(seed, values["MAX_UPLOAD_BYTES"]) if seed else None
+    serve_all(values, host=host, port=port, admin_port=admin_port,
+              seed=(Path(seed).name, seed_catalogue) if seed else None)
+
+
 if __name__ == "__main__":
     main()

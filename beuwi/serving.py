@@ -6,6 +6,10 @@ graph and the server outlives worker restarts.
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
+import time
 from contextlib import closing, contextmanager
 from typing import Callable, Iterator
 
@@ -56,17 +60,22 @@ def run(factory: Callable[[], Flask], *, host: str, port: int, workers: int, thr
     }).run()
 
 
+def seed_catalogue(settings: dict, uri: str, seed: tuple[str, ParsedCatalogue] | None) -> str | None:
+    """Load and activate the seed when no catalogue is active yet; the active version either way."""
+    with closing(open_store({**settings, "GRAPH_URI": uri})) as store:
+        if seed and store.active_version() is None:
+            name, parsed = seed
+            version = store.activate(store.load(parsed.programmes, source=name).id)
+            click.echo(f"loaded and activated {name}: catalogue {version.id}, {version.programmes} programmes")
+        return store.active_version()
+
+
 def serve_engine(settings: dict, *, host: str, port: int, workers: int, threads: int,
                  seed: tuple[str, ParsedCatalogue] | None = None) -> None:
     from beuwi.search import create_app
 
     with graph_for_workers(settings) as uri:
-        with closing(open_store({**settings, "GRAPH_URI": uri})) as store:
-            if seed and store.active_version() is None:
-                name, parsed = seed
-                version = store.activate(store.load(parsed.programmes, source=name).id)
-                click.echo(f"loaded and activated {name}: catalogue {version.id}, {version.programmes} programmes")
-            active = store.active_version()
+        active = seed_catalogue(settings, uri, seed)
         base = f"http://{host}:{port}"
         run(create_app, host=host, port=port, workers=workers, threads=threads, banner=[
             f"BeUWI programme engine: {base}/api/health  (catalogue {active or 'none active'})",
@@ -85,3 +94,28 @@ def serve_admin(settings: dict, *, host: str, port: int, workers: int, threads: 
         run(create_app, host=host, port=port, workers=workers, threads=threads, banner=[
             f"BeUWI admin API: http://{host}:{port}/api/uploads  (backend {settings['BACKEND']}, graph {uri})",
         ])
+
+
+def serve_all(settings: dict, *, host: str, port: int, admin_port: int,
+              seed: tuple[str, ParsedCatalogue] | None = None) -> None:
+    """The engine and the admin app as two processes on one graph, stopped together (what `make run` starts)."""
+    with graph_for_workers(settings) as uri:
+        seed_catalogue(settings, uri, seed)
+        env = {**os.environ, "BEUWI_GRAPH_URI": uri}
+        beuwi = [sys.executable, "-m", "beuwi.cli", "serve"]
+        children = [subprocess.Popen([*beuwi, "search", "--host", host, "--port", str(port)], env=env),
+                    subprocess.Popen([*beuwi, "admin", "--host", host, "--port", str(admin_port)], env=env)]
+        stopping = signal.getsignal(signal.SIGTERM)
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        try:
+            while all(child.poll() is None for child in children):
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            signal.signal(signal.SIGTERM, stopping)
+            for child in children:
+                if child.poll() is None:
+                    child.terminate()
+            for child in children:
+                child.wait(timeout=30)

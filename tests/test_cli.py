@@ -187,3 +187,27 @@ def multipart(field, filename, data):
     head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{filename}\"\r\n"
             f"Content-Type: text/csv\r\n\r\n").encode()
     return head + data + f"\r\n--{boundary}--\r\n".encode(), boundary
+
+
+def test_dev_runs_the_engine_and_the_admin_app_and_stops_both(tmp_path):
+    engine_port, admin_port = free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BEUWI_")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "beuwi.cli", "dev", "--port", str(engine_port), "--admin-port", str(admin_port),
+         "--data-dir", str(tmp_path), "--seed", str(SAMPLE)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                engine = get_json(f"http://127.0.0.1:{engine_port}/api/health")
+                admin = get_json(f"http://127.0.0.1:{admin_port}/api/health")
+                break
+            except OSError:
+                assert process.poll() is None and time.monotonic() < deadline, process.stdout.read()
+                time.sleep(0.2)
+        assert engine["catalogue"] and admin == {"status": "ok"}
+    finally:
+        output = stop(process)
+    assert "BeUWI programme engine" in output and "BeUWI admin API" in output and "Admin token" in output
+    assert not (tmp_path / "graph" / "server.json").exists()
