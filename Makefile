@@ -16,8 +16,13 @@ $(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml
 	$(BIN)/pip install --quiet -e .
 	touch $@
 
-$(VENV)/.installed-test: $(VENV)/.installed
+$(VENV)/.installed-test: $(VENV)/.installed node_modules/.installed
 	$(BIN)/pip install --quiet -e ".[test]"
+	touch $@
+
+# firebase-tools, for the Firebase Auth emulator the tests start.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
 	touch $@
 
 install: $(VENV)/.installed
@@ -31,4 +36,4 @@ test: install-test
 	$(BIN)/pytest
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .hypothesis
+	rm -rf $(VENV) var node_modules .pytest_cache .hypothesis

@@ -196,6 +196,38 @@ def serve_admin(data_dir, host, port, workers, threads) -> None:
     run_admin(settings(data_dir), host=host, port=port, workers=workers, threads=threads)
 
 
+@main.group()
+def admin() -> None:
+    """Manage who may use the admin app (Firebase backend)."""
+
+
+@admin.command()
+@click.argument("email")
+def grant(email: str) -> None:
+    """Give a Firebase user the admin claim; it applies from their next sign-in."""
+    set_admin_claim(email, True)
+    click.echo(f"{email} is now an administrator (effective when they next sign in)")
+
+
+@admin.command()
+@click.argument("email")
+def revoke(email: str) -> None:
+    """Take the admin claim away from a Firebase user."""
+    set_admin_claim(email, False)
+    click.echo(f"{email} is no longer an administrator (effective when their current token expires)")
+
+
+def set_admin_claim(email: str, admin: bool) -> None:
+    from beuwi.admin.auth import set_admin
+    from beuwi.admin.firebase import init_firebase
+
+    try:
+        set_admin(init_firebase(settings()), email, admin)
+    except LookupError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(2)
+
+
 @main.command()
 @data_dir_option
 @click.option("--host", default="127.0.0.1", show_default=True)

@@ -18,6 +18,10 @@ DEFAULTS = {
     "MAX_UPLOAD_BYTES": 10 * 1024 * 1024,  # size limit of a catalogue CSV
     "BACKEND": "local",  # admin storage and auth: local (data dir, SQLite, token) or firebase
     "ADMIN_TOKEN": "",  # local mode: the admin bearer token; empty: generate one under the data dir
+    "ADMIN_EMAILS": "",  # firebase mode: comma-separated emails allowed in without the admin claim
+    "FIREBASE_PROJECT": "demo-beuwi",  # Firebase project id (a demo- id only works against the emulators)
+    "FIREBASE_BUCKET": "",  # Storage bucket; empty: <project>.appspot.com
+    "FIRESTORE_PREFIX": "beuwi",  # Firestore collections <prefix>_uploads and <prefix>_audit
 }
 
 

@@ -1,4 +1,5 @@
 """Real servers for the tests: one FalkorDB for the session, a fresh graph per test."""
+pytest_plugins = ["tests.emulators"]
 import uuid
 
 import pytest

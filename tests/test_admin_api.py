@@ -7,115 +7,151 @@ from pathlib import Path
 import pytest
 
 from beuwi.admin import create_app
-from beuwi.admin.local import LocalFileStore, SqliteMetadataStore
-from beuwi.admin.stores import StoreError
-from beuwi.admin.uploads import Stores
+from beuwi.admin.app import BACKENDS
+from beuwi.admin.auth import set_admin
+from beuwi.admin.firebase import init_firebase
+from beuwi.admin.stores import NotFound, StoreError
+from beuwi.admin.uploads import Stores, source_name
 from beuwi.search import create_app as create_engine
+
+from .emulators import sign_in, sign_up
 
 UPLOADS = Path(__file__).resolve().parent.parent / "uploads"
 SAMPLE = (UPLOADS / "sample-catalogue.csv").read_bytes()
 ROW_ERRORS = (UPLOADS / "broken" / "row-errors.csv").read_bytes()
 TOKEN = "test-token-0123456789"
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+@pytest.fixture(params=["local", "firebase"])
+def backend(request, tmp_path):
+    """Settings of each backend: local files and SQLite, or Firebase on the emulators."""
+    settings = {"TESTING": True, "DATA_DIR": str(tmp_path), "ADMIN_TOKEN": TOKEN, "BACKEND": request.param}
+    if request.param == "firebase":
+        settings.update(request.getfixturevalue("firebase_env"))
+    return settings
 
 
 @pytest.fixture
-def stores(tmp_path, graph_store):
-    return Stores(LocalFileStore(tmp_path / "files"), SqliteMetadataStore(tmp_path / "admin.sqlite3"), graph_store)
+def stores(backend, graph_store):
+    files, meta = BACKENDS[backend["BACKEND"]]()
+    return Stores(files.from_settings(backend), meta.from_settings(backend), graph_store)
 
 
 @pytest.fixture
-def client(stores, tmp_path):
-    app = create_app({"TESTING": True, "DATA_DIR": str(tmp_path), "ADMIN_TOKEN": TOKEN, "ADMIN_STORES": stores})
-    return app.test_client()
+def who(backend):
+    return "admin" if backend["BACKEND"] == "local" else f"{backend['FIRESTORE_PREFIX']}@example.org"
 
 
-def post_file(client, data, name="catalogue.csv", headers=AUTH):
-    return client.post("/api/uploads", data={"file": (io.BytesIO(data), name)}, headers=headers,
+@pytest.fixture
+def auth(backend, who):
+    """The header an administrator sends: the local token, or a real Firebase ID token with the admin claim."""
+    if backend["BACKEND"] == "local":
+        return {"Authorization": f"Bearer {TOKEN}"}
+    host = backend_auth_host()
+    sign_up(host, who, "password-123")
+    set_admin(init_firebase(backend), who, True)
+    return {"Authorization": f"Bearer {sign_in(host, who, 'password-123')}"}
+
+
+def backend_auth_host():
+    import os
+
+    return os.environ["FIREBASE_AUTH_EMULATOR_HOST"]
+
+
+@pytest.fixture
+def client(stores, backend):
+    return create_app({**backend, "ADMIN_STORES": stores}).test_client()
+
+
+def post_file(client, data, auth, name="catalogue.csv"):
+    return client.post("/api/uploads", data={"file": (io.BytesIO(data), name)}, headers=auth,
                        content_type="multipart/form-data")
 
 
-def test_upload_stores_the_file_its_errors_and_an_inactive_version(client, stores):
-    response = post_file(client, ROW_ERRORS, "row-errors.csv")
+def test_upload_stores_the_file_its_errors_and_an_inactive_version(client, stores, auth, who):
+    response = post_file(client, ROW_ERRORS, auth, name="row-errors.csv")
     assert response.status_code == 201
     body = response.get_json()
     assert (body["status"], body["programmes"], body["errors"], body["active"]) == ("parsed", 3, 7, False)
     assert body["sha256"] == hashlib.sha256(ROW_ERRORS).hexdigest() and body["size"] == len(ROW_ERRORS)
-    assert body["uploaded_by"] == "admin" and body["filename"] == "row-errors.csv"
-    assert client.get(f"/api/uploads/{body['id']}/source", headers=AUTH).data == ROW_ERRORS
-    errors = list(csv.DictReader(io.StringIO(client.get(f"/api/uploads/{body['id']}/errors", headers=AUTH).text)))
+    assert body["uploaded_by"] == who and body["filename"] == "row-errors.csv"
+    assert client.get(f"/api/uploads/{body['id']}/source", headers=auth).data == ROW_ERRORS
+    errors = list(csv.DictReader(io.StringIO(client.get(f"/api/uploads/{body['id']}/errors", headers=auth).text)))
     assert [(e["row"], e["column"]) for e in errors][:2] == [("3", "mandatory"), ("4", "combinations")]
     assert [p.id for p in stores.graph.programmes(body["id"])] == ["SCI-BSC-CS", "sociology", "AGR-BSC-AGRI"]
     assert stores.graph.active_version() is None
 
 
-def test_a_file_level_problem_is_a_failed_upload_with_its_message(client, stores):
-    body = post_file(client, (UPLOADS / "broken" / "missing-column.csv").read_bytes()).get_json()
+def test_a_file_level_problem_is_a_failed_upload_with_its_message(client, stores, auth):
+    body = post_file(client, (UPLOADS / "broken" / "missing-column.csv").read_bytes(), auth).get_json()
     assert body["status"] == "failed" and "faculty" in body["message"] and body["programmes"] == 0
     assert stores.graph.versions() == []
-    activate = client.post(f"/api/uploads/{body['id']}/activate", headers=AUTH)
+    activate = client.post(f"/api/uploads/{body['id']}/activate", headers=auth)
     assert activate.status_code == 409 and "no programmes" in activate.get_json()["error"]
 
 
-def test_over_the_size_limit_is_413_and_nothing_is_stored(stores, tmp_path):
-    app = create_app({"TESTING": True, "DATA_DIR": str(tmp_path), "ADMIN_TOKEN": TOKEN, "ADMIN_STORES": stores,
-                      "MAX_UPLOAD_BYTES": 1000})
+def test_over_the_size_limit_is_413_and_nothing_is_stored(stores, backend, auth):
+    app = create_app({**backend, "ADMIN_STORES": stores, "MAX_UPLOAD_BYTES": 1000})
     client = app.test_client()
-    assert post_file(client, SAMPLE[:5000]).status_code == 413
-    huge = post_file(client, b"x" * 200_000)
+    assert post_file(client, SAMPLE[:5000], auth).status_code == 413
+    huge = post_file(client, b"x" * 200_000, auth)
     assert huge.status_code == 413 and huge.is_json
-    assert client.get("/api/uploads", headers=AUTH).get_json()["uploads"] == []
-    assert not (tmp_path / "files").exists()
+    assert client.get("/api/uploads", headers=auth).get_json()["uploads"] == []
+    assert stores.meta.audit_log() == []
 
 
-def test_activate_roll_back_and_the_engine_follows(client, stores):
-    first = post_file(client, SAMPLE, "sample.csv").get_json()
-    second = post_file(client, ROW_ERRORS, "small.csv").get_json()
+def test_activate_roll_back_and_the_engine_follows(client, stores, auth):
+    first = post_file(client, SAMPLE, auth, name="sample.csv").get_json()
+    second = post_file(client, ROW_ERRORS, auth, name="small.csv").get_json()
     engine = create_engine({"TESTING": True, "GRAPH_STORE": stores.graph, "ACTIVE_CHECK_SECONDS": 0}).test_client()
 
-    activated = client.post(f"/api/uploads/{first['id']}/activate", headers=AUTH).get_json()
+    activated = client.post(f"/api/uploads/{first['id']}/activate", headers=auth).get_json()
     assert activated["active"] is True and activated["activated_at"]
     assert len(engine.get("/api/programmes").get_json()["programmes"]) == 102
 
-    client.post(f"/api/uploads/{second['id']}/activate", headers=AUTH)
+    client.post(f"/api/uploads/{second['id']}/activate", headers=auth)
     assert len(engine.get("/api/programmes").get_json()["programmes"]) == 3
-    listed = client.get("/api/uploads", headers=AUTH).get_json()["uploads"]
+    listed = client.get("/api/uploads", headers=auth).get_json()["uploads"]
     assert [(u["id"], u["active"]) for u in listed] == [(second["id"], True), (first["id"], False)]
 
-    client.post(f"/api/uploads/{first['id']}/activate", headers=AUTH)  # roll back
+    client.post(f"/api/uploads/{first['id']}/activate", headers=auth)  # roll back
     assert engine.get("/api/health").get_json()["catalogue"] == first["id"]
-    actions = [(e["action"], e["upload_id"]) for e in client.get("/api/audit", headers=AUTH).get_json()["entries"]]
+    actions = [(e["action"], e["upload_id"]) for e in client.get("/api/audit", headers=auth).get_json()["entries"]]
     assert actions[:3] == [("activate", first["id"]), ("activate", second["id"]), ("activate", first["id"])]
 
 
-def test_a_failed_activation_keeps_the_previous_version_active(client, stores, monkeypatch):
-    first = post_file(client, SAMPLE).get_json()
-    second = post_file(client, ROW_ERRORS).get_json()
-    client.post(f"/api/uploads/{first['id']}/activate", headers=AUTH)
+def test_a_failed_activation_keeps_the_previous_version_active(client, stores, auth):
+    first = post_file(client, SAMPLE, auth).get_json()
+    second = post_file(client, ROW_ERRORS, auth).get_json()
+    client.post(f"/api/uploads/{first['id']}/activate", headers=auth)
 
     def broken(*args):
         raise StoreError("metadata write failed")
 
-    monkeypatch.setattr(stores.meta, "mark_active", broken)
-    response = client.post(f"/api/uploads/{second['id']}/activate", headers=AUTH)
+    stores.meta.mark_active = broken  # only this store object, only until the del below
+    try:
+        response = client.post(f"/api/uploads/{second['id']}/activate", headers=auth)
+    finally:
+        del stores.meta.mark_active
     assert response.status_code == 503 and "metadata write failed" in response.get_json()["error"]
-    monkeypatch.undo()
     assert stores.graph.active_version() == first["id"]
-    assert client.get(f"/api/uploads/{first['id']}", headers=AUTH).get_json()["active"] is True
-    assert client.get("/api/audit", headers=AUTH).get_json()["entries"][0]["action"] == "activate-failed"
+    assert client.get(f"/api/uploads/{first['id']}", headers=auth).get_json()["active"] is True
+    assert client.get("/api/audit", headers=auth).get_json()["entries"][0]["action"] == "activate-failed"
 
 
-def test_delete_removes_everything_but_not_the_active_upload(client, stores, tmp_path):
-    active = post_file(client, SAMPLE).get_json()
-    old = post_file(client, ROW_ERRORS).get_json()
-    client.post(f"/api/uploads/{active['id']}/activate", headers=AUTH)
-    refused = client.delete(f"/api/uploads/{active['id']}", headers=AUTH)
+def test_delete_removes_everything_but_not_the_active_upload(client, stores, tmp_path, auth):
+    active = post_file(client, SAMPLE, auth).get_json()
+    old = post_file(client, ROW_ERRORS, auth).get_json()
+    client.post(f"/api/uploads/{active['id']}/activate", headers=auth)
+    refused = client.delete(f"/api/uploads/{active['id']}", headers=auth)
     assert refused.status_code == 409
-    assert client.delete(f"/api/uploads/{old['id']}", headers=AUTH).status_code == 200
-    assert client.get(f"/api/uploads/{old['id']}", headers=AUTH).status_code == 404
-    assert client.get(f"/api/uploads/{old['id']}/source", headers=AUTH).status_code == 404
+    assert client.delete(f"/api/uploads/{old['id']}", headers=auth).status_code == 200
+    assert client.get(f"/api/uploads/{old['id']}", headers=auth).status_code == 404
+    assert client.get(f"/api/uploads/{old['id']}/source", headers=auth).status_code == 404
     assert [v.id for v in stores.graph.versions()] == [active["id"]]
-    assert not (tmp_path / "files" / "uploads" / old["id"]).exists()
+    with pytest.raises(NotFound):
+        stores.files.get(source_name(old["id"]))
 
 
 @pytest.mark.parametrize("method, path", [
@@ -130,7 +166,8 @@ def test_every_admin_endpoint_needs_the_token(client, method, path):
     assert wrong.status_code == 401 and wrong.is_json
 
 
-def test_a_generated_token_is_kept_under_the_data_dir(tmp_path, stores, capsys):
+def test_a_generated_token_is_kept_under_the_data_dir(tmp_path, graph_store, capsys):
+    stores = Stores(*(kind.from_settings({"DATA_DIR": str(tmp_path)}) for kind in BACKENDS["local"]()), graph_store)
     app = create_app({"TESTING": True, "DATA_DIR": str(tmp_path), "ADMIN_TOKEN": "", "ADMIN_STORES": stores})
     token = (tmp_path / "admin-token").read_text()
     assert token in capsys.readouterr().err and (tmp_path / "admin-token").stat().st_mode & 0o077 == 0
@@ -140,6 +177,27 @@ def test_a_generated_token_is_kept_under_the_data_dir(tmp_path, stores, capsys):
         assert each.test_client().get("/api/uploads", headers={"Authorization": f"Bearer {token}"}).status_code == 200
 
 
-def test_upload_without_a_file_field_is_400(client):
-    response = client.post("/api/uploads", data={"other": "x"}, headers=AUTH)
+def test_upload_without_a_file_field_is_400(client, auth):
+    response = client.post("/api/uploads", data={"other": "x"}, headers=auth)
     assert response.status_code == 400 and "'file'" in response.get_json()["error"]
+
+
+def test_firebase_users_need_the_admin_claim_or_the_allow_list(firebase_env, graph_store, tmp_path):
+    settings = {**firebase_env, "TESTING": True, "DATA_DIR": str(tmp_path)}
+    stores = Stores(*(kind.from_settings(settings) for kind in BACKENDS["firebase"]()), graph_store)
+    host = backend_auth_host()
+    email = f"student-{firebase_env['FIRESTORE_PREFIX']}@example.org"
+    token = sign_up(host, email, "password-123")
+    plain = create_app({**settings, "ADMIN_STORES": stores}).test_client()
+    refused = plain.get("/api/uploads", headers={"Authorization": f"Bearer {token}"})
+    assert refused.status_code == 403 and "not an administrator" in refused.get_json()["error"]
+
+    listed = create_app({**settings, "ADMIN_STORES": stores, "ADMIN_EMAILS": f"other@x.org, {email.upper()}"})
+    assert listed.test_client().get("/api/uploads", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+
+    set_admin(init_firebase(settings), email, True)
+    granted = sign_in(host, email, "password-123")
+    assert plain.get("/api/uploads", headers={"Authorization": f"Bearer {granted}"}).status_code == 200
+    set_admin(init_firebase(settings), email, False)
+    revoked = sign_in(host, email, "password-123")
+    assert plain.get("/api/uploads", headers={"Authorization": f"Bearer {revoked}"}).status_code == 403

@@ -11,7 +11,7 @@ from beuwi.graph import open_store
 from beuwi.http_json import error, register_errors
 
 from .api import bp
-from .auth import local_token, token_verifier
+from .auth import firebase_verifier, local_token, token_verifier
 from .uploads import Stores
 
 MULTIPART_OVERHEAD = 64 * 1024
@@ -23,23 +23,42 @@ class Admin:
     def __init__(self, config: Mapping):
         self._config = config
         self._lock = threading.Lock()
+        backend = config["BACKEND"]
+        if backend not in BACKENDS:
+            raise ValueError(f"BEUWI_BACKEND={backend!r}: use one of {', '.join(BACKENDS)}")
         self._stores: Stores | None = config.get("ADMIN_STORES")
-        self.verify = config.get("ADMIN_VERIFY") or self._local_verifier()
+        self.verify = self._verifier(backend)
 
-    def _local_verifier(self):
-        if self._config["BACKEND"] != "local":
-            raise ValueError(f"BEUWI_BACKEND={self._config['BACKEND']!r} is not supported yet (use local)")
+    def _verifier(self, backend: str):
+        if backend == "firebase":
+            from .firebase import init_firebase
+
+            return firebase_verifier(init_firebase(self._config), self._config["ADMIN_EMAILS"])
         return token_verifier(local_token(self._config))
 
     @property
     def stores(self) -> Stores:
         with self._lock:
             if self._stores is None:
-                from .local import LocalFileStore, SqliteMetadataStore
-
-                self._stores = Stores(LocalFileStore.from_settings(self._config),
-                                      SqliteMetadataStore.from_settings(self._config), open_store(self._config))
+                files, meta = BACKENDS[self._config["BACKEND"]]()
+                self._stores = Stores(files.from_settings(self._config), meta.from_settings(self._config),
+                                      open_store(self._config))
         return self._stores
+
+
+def _local():
+    from .local import LocalFileStore, SqliteMetadataStore
+
+    return LocalFileStore, SqliteMetadataStore
+
+
+def _firebase():
+    from .firebase import FirebaseFileStore, FirestoreMetadataStore
+
+    return FirebaseFileStore, FirestoreMetadataStore
+
+
+BACKENDS = {"local": _local, "firebase": _firebase}  # the one place a backend is chosen
 
 
 def create_app(test_config: Mapping | None = None) -> Flask:

@@ -48,3 +48,36 @@ def token_verifier(expected: str) -> Callable[[str], str]:
         return "admin"
 
     return verify
+
+
+def firebase_verifier(app, allowed_emails: str = "") -> Callable[[str], str]:
+    """Firebase ID tokens: the user must carry the `admin` custom claim or be on the allow-list."""
+    from firebase_admin import auth
+
+    allowed = {e.strip().casefold() for e in allowed_emails.split(",") if e.strip()}
+
+    def verify(token: str) -> str:
+        try:
+            # Checking revocation also refuses deleted and disabled users; admin traffic is light enough for it.
+            claims = auth.verify_id_token(token, app=app, check_revoked=True)
+        except (ValueError, auth.InvalidIdTokenError, auth.ExpiredIdTokenError, auth.RevokedIdTokenError,
+                auth.CertificateFetchError, auth.UserDisabledError, auth.UserNotFoundError) as exc:
+            raise Unauthorized(f"invalid Firebase ID token: {exc}") from exc
+        email = str(claims.get("email", "")).casefold()
+        if claims.get("admin") is True or (email and email in allowed):
+            return email or claims["uid"]
+        raise Forbidden(f"{email or claims['uid']} is not an administrator (ask for `beuwi admin grant EMAIL`)")
+
+    return verify
+
+
+def set_admin(app, email: str, admin: bool) -> None:
+    """Grant or revoke the `admin` custom claim, keeping the user's other claims."""
+    from firebase_admin import auth
+
+    try:
+        user = auth.get_user_by_email(email, app=app)
+    except auth.UserNotFoundError as exc:
+        raise LookupError(f"no Firebase user with email {email}") from exc
+    claims = {k: v for k, v in (user.custom_claims or {}).items() if k != "admin"}
+    auth.set_custom_user_claims(user.uid, {**claims, "admin": True} if admin else claims or None, app=app)
