@@ -201,3 +201,31 @@ def test_firebase_users_need_the_admin_claim_or_the_allow_list(firebase_env, gra
     set_admin(init_firebase(settings), email, False)
     revoked = sign_in(host, email, "password-123")
     assert plain.get("/api/uploads", headers={"Authorization": f"Bearer {revoked}"}).status_code == 403
+
+
+def test_beuwi_admin_grant_and_revoke(firebase_env, monkeypatch):
+    from click.testing import CliRunner
+
+    from beuwi.cli import main
+
+    for key in ("FIREBASE_PROJECT", "FIREBASE_BUCKET"):
+        monkeypatch.setenv(f"BEUWI_{key}", firebase_env[key])
+    host = backend_auth_host()
+    email = f"admin-{firebase_env['FIRESTORE_PREFIX']}@example.org"
+    sign_up(host, email, "password-123")
+    runner = CliRunner()
+    granted = runner.invoke(main, ["admin", "grant", email])
+    assert granted.exit_code == 0 and "is now an administrator" in granted.output
+    assert init_firebase(firebase_env) and _claims(host, email).get("admin") is True
+    revoked = runner.invoke(main, ["admin", "revoke", email])
+    assert revoked.exit_code == 0 and "admin" not in _claims(host, email)
+    unknown = runner.invoke(main, ["admin", "grant", "nobody@example.org"])
+    assert unknown.exit_code == 2 and "no Firebase user" in unknown.output
+
+
+def _claims(host, email):
+    import base64
+    import json
+
+    payload = sign_in(host, email, "password-123").split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
