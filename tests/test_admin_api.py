@@ -229,3 +229,12 @@ def _claims(host, email):
 
     payload = sign_in(host, email, "password-123").split(".")[1]
     return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
+def test_downloads_keep_any_filename_safe(client, auth):
+    body = post_file(client, SAMPLE, auth, name="reports/2026/Catálogo – 2026.csv").get_json()
+    assert body["filename"] == "Catálogo – 2026.csv"
+    response = client.get(f"/api/uploads/{body['id']}/source", headers=auth)
+    assert response.data == SAMPLE
+    disposition = response.headers["Content-Disposition"]
+    assert disposition.startswith("attachment") and "filename*=UTF-8''Cat%C3%A1logo%20%E2%80%93%202026.csv" in disposition

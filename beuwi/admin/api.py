@@ -1,7 +1,9 @@
 """The admin JSON API: thin routes over the upload services."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, g, request
+import io
+
+from flask import Blueprint, Response, current_app, g, request, send_file
 
 from beuwi.graph.store import GraphError
 from beuwi.http_json import error, no_store
@@ -34,7 +36,8 @@ def create_upload():
     data = sent.read(limit + 1)
     if len(data) > limit:
         return error(413, f"the file is larger than the {limit / 1e6:g} MB limit; nothing was stored")
-    record, _ = uploads.upload(stores(), data, sent.filename or "upload.csv", g.user, limit)
+    filename = (sent.filename or "upload.csv").replace("\\", "/").rsplit("/", 1)[-1] or "upload.csv"
+    record, _ = uploads.upload(stores(), data, filename, g.user, limit)
     return no_store(record.as_dict(), 201)
 
 
@@ -77,8 +80,9 @@ def audit():
 
 
 def _file(data: bytes, filename: str) -> Response:
-    response = Response(data, mimetype="text/csv")
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename.replace(chr(34), "")}"'
+    # send_file writes the name RFC 6266 style, with an ASCII fallback for browsers that need one.
+    response = send_file(io.BytesIO(data), mimetype="text/csv", as_attachment=True, download_name=filename,
+                         etag=False, conditional=False)
     response.cache_control.no_store = True
     return response
 
