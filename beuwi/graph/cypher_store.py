@@ -7,8 +7,8 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Sequence
 
-from beuwi.domain import Profile, Programme, Requirements, SubjectList
-from beuwi.domain.programme import parse_combination, requirement_ref
+from beuwi.domain import Combination, Profile, Programme, Requirements, SubjectList
+from beuwi.domain.programme import requirement_ref
 
 from . import cypher
 from .store import CatalogueConflict, CatalogueNotFound, CatalogueVersion, GraphError, GraphStore
@@ -147,5 +147,6 @@ def _ref(text: str):
 
 @lru_cache(maxsize=65536)
 def _combination(text: str):
-    return parse_combination(SubjectList.default(), text)
+    need, options = text.split(" of ", 1)  # as written by str(Combination), validated when it was loaded
+    return Combination(int(need), tuple(_ref(option.strip()) for option in options.split("|")))
 
