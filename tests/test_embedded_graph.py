@@ -10,6 +10,7 @@ from beuwi.domain import Programme
 from beuwi.graph import open_store
 from beuwi.graph.embedded import EmbeddedServer
 from beuwi.graph.falkordb_store import FalkorDBStore
+from beuwi.graph.store import GraphUnavailable
 
 
 def alive(pid):
@@ -58,14 +59,21 @@ def test_the_owner_stops_it_and_the_data_persists(tmp_path):
         restarted.stop()
 
 
-def test_a_stale_record_is_ignored(tmp_path):
-    (tmp_path / "graph").mkdir()
+def dead_pid():
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
-    (tmp_path / "graph" / "server.json").write_text(json.dumps({"pid": dead.pid, "port": 1}))
+    return dead.pid
+
+
+@pytest.mark.parametrize("pid", [dead_pid, os.getpid], ids=["dead pid", "live pid, no server on the port"])
+def test_a_stale_record_is_ignored(tmp_path, pid):
+    (tmp_path / "graph").mkdir()
+    (tmp_path / "graph" / "server.json").write_text(json.dumps({"pid": pid(), "port": 1}))
     server = EmbeddedServer.ensure(tmp_path)
     try:
         assert server.owned and server.port != 1
+        assert json.loads((tmp_path / "graph" / "server.json").read_text()) == {"pid": server.pid, "port": server.port}
+        FalkorDBStore.from_uri(server.uri).ping()
     finally:
         server.stop()
 
@@ -76,11 +84,25 @@ def test_open_store_without_a_uri_starts_and_stops_the_embedded_server(tmp_path)
     store.ping()
     store.close()
     assert not alive(pid)
+    assert not (tmp_path / "graph" / "server.json").exists()
+
+
+def test_open_store_stops_the_embedded_server_it_started_when_setup_fails(tmp_path, monkeypatch):
+    started = []
+
+    def unavailable(store):
+        started.append(json.loads((tmp_path / "graph" / "server.json").read_text())["pid"])
+        raise GraphUnavailable("injected")
+
+    monkeypatch.setattr(FalkorDBStore, "create_indexes", unavailable)
+    with pytest.raises(GraphUnavailable, match="injected"):
+        open_store({"DATA_DIR": str(tmp_path)})
+    assert len(started) == 1 and not alive(started[0])
 
 
 def test_processes_starting_at_once_share_one_server(tmp_path):
     code = ("import sys; from beuwi.graph.embedded import EmbeddedServer; "
-            "s = EmbeddedServer.ensure(sys.argv[1]); print(s.port, s.owned, flush=True); sys.stdin.read(); s.stop()")
+            "s = EmbeddedServer.ensure(sys.argv[1]); print(s.port, s.pid, s.owned, flush=True); sys.stdin.read(); s.stop()")
     processes = [subprocess.Popen([sys.executable, "-c", code, str(tmp_path)], stdin=subprocess.PIPE,
                                   stdout=subprocess.PIPE, text=True) for _ in range(3)]
     try:
@@ -90,5 +112,7 @@ def test_processes_starting_at_once_share_one_server(tmp_path):
             p.stdin.close()
         for p in processes:
             p.wait(timeout=60)
-    assert len({port for port, _ in lines}) == 1
-    assert sorted(owned for _, owned in lines) == ["False", "False", "True"]
+    assert len({(port, pid) for port, pid, _ in lines}) == 1
+    assert sorted(owned for _, _, owned in lines) == ["False", "False", "True"]
+    assert not alive(int(lines[0][1]))  # the owner stopped it on the way out
+    assert not (tmp_path / "graph" / "server.json").exists()

@@ -1,12 +1,12 @@
 """The GraphStore contract, run against every adapter on its real server."""
 import socket
-import time
+import threading
 from datetime import datetime
 
 import pytest
 
 from beuwi.domain import Profile, Programme, Requirements, SubjectList
-from beuwi.graph import cypher, open_store
+from beuwi.graph import cypher, cypher_store, open_store
 from beuwi.graph.falkordb_store import FalkorDBStore
 from beuwi.graph.neo4j_store import Neo4jStore
 from beuwi.graph.store import CatalogueConflict, CatalogueNotFound, GraphError, GraphUnavailable
@@ -29,8 +29,25 @@ FULL = Programme(
 CATALOGUE = [FULL, programme("open"), programme("maths", mandatory=["Mathematics (CSEC)"])]
 
 
+VERSION_LABELS = ("Programme", "Subject", "Combination")
+
+
 def count(store, label, version):
     return store.run(f"MATCH (n:{label}) WHERE n.catalogue = $id RETURN count(n)", {"id": version})[0][0]
+
+
+def catalogue_nodes(store, version):
+    return store.run("MATCH (c:Catalogue {id: $id}) RETURN count(c)", {"id": version})[0][0]
+
+
+def indexed(store):
+    """(label, property) of every single-label index, asked the server's own way."""
+    if isinstance(store, Neo4jStore):
+        query = ("SHOW INDEXES YIELD labelsOrTypes, properties WHERE size(labelsOrTypes) = 1 "
+                 "RETURN labelsOrTypes[0], properties")
+    else:
+        query = "CALL db.indexes()"
+    return {(row[0], prop) for row in store.run(query) for prop in row[1]}
 
 
 def test_load_creates_an_inactive_ready_version(store):
@@ -77,12 +94,14 @@ def test_loading_never_touches_the_active_version(store):
 def test_delete_removes_every_node_of_the_version_only(store):
     kept = store.activate(store.load(CATALOGUE).id)
     gone = store.load(CATALOGUE)
+    before = {label: count(store, label, gone.id) for label in VERSION_LABELS}
+    assert before == {"Programme": 3, "Subject": 8, "Combination": 2}
     store.delete(gone.id)
-    for label in ("Programme", "Subject", "Combination", "Catalogue"):
-        assert count(store, label, gone.id) == 0
-    assert store.run("MATCH (c:Catalogue {id: $id}) RETURN count(c)", {"id": gone.id})[0][0] == 0
+    assert {label: count(store, label, gone.id) for label in VERSION_LABELS} == dict.fromkeys(VERSION_LABELS, 0)
+    assert catalogue_nodes(store, gone.id) == 0
+    assert [v.id for v in store.versions()] == [kept.id]
     assert store.programmes(kept.id) == CATALOGUE
-    assert count(store, "Combination", kept.id) == 2
+    assert {label: count(store, label, kept.id) for label in VERSION_LABELS} == before
 
 
 def test_delete_refuses_the_active_version_and_unknown_ids(store):
@@ -96,9 +115,11 @@ def test_delete_refuses_the_active_version_and_unknown_ids(store):
 
 
 def test_a_version_id_cannot_be_reused(store):
-    store.load(CATALOGUE, version_id="upload-1")
+    first = store.load(CATALOGUE, version_id="upload-1")
     with pytest.raises(CatalogueConflict):
-        store.load(CATALOGUE, version_id="upload-1")
+        store.load(CATALOGUE[:1], version_id="upload-1")
+    assert store.versions() == [first]
+    assert count(store, "Programme", "upload-1") == 3
 
 
 def test_a_failed_load_leaves_nothing_behind(store, monkeypatch):
@@ -121,6 +142,39 @@ def test_a_failed_load_leaves_nothing_behind(store, monkeypatch):
     for label in ("Programme", "Subject", "Combination"):
         assert count(store, label, "broken") == 0
     assert store.active_version() == active.id
+    assert store.programmes(active.id) == CATALOGUE
+
+
+def test_a_half_loaded_version_is_invisible_and_a_failing_batch_removes_the_earlier_ones(store, monkeypatch):
+    """With one row per batch, the second programme batch fails after the first one was written."""
+    active = store.activate(store.load(CATALOGUE).id)
+    monkeypatch.setattr(cypher_store, "BATCH", 1)
+    real_run = store.run
+    seen = []
+
+    def failing(query, params=None, *, write=False):
+        if query == cypher.CREATE_PROGRAMMES:
+            seen.append(count(store, "Programme", "half"))
+            if len(seen) == 2:
+                assert [v.id for v in store.versions()] == [active.id]
+                with pytest.raises(CatalogueNotFound):
+                    store.activate("half")
+                with pytest.raises(CatalogueNotFound):
+                    store.programmes("half")
+                raise GraphError("injected failure")
+        return real_run(query, params, write=write)
+
+    monkeypatch.setattr(store, "run", failing)
+    with pytest.raises(GraphError, match="injected"):
+        store.load(CATALOGUE, version_id="half")
+    monkeypatch.undo()
+    assert seen == [0, 1]  # the first batch had been written
+    for label in VERSION_LABELS:
+        assert count(store, label, "half") == 0
+    assert catalogue_nodes(store, "half") == 0
+    assert store.active_version() == active.id
+    assert store.programmes(active.id) == CATALOGUE
+    store.load(CATALOGUE[:1], version_id="half")  # the id is free again
 
 
 def test_eligible_ids_in_catalogue_order(store):
@@ -133,28 +187,35 @@ def test_eligible_ids_in_catalogue_order(store):
 
 
 def test_text_is_data_never_query(store):
+    active = store.activate(store.load(CATALOGUE).id)
     nasty = "O'Brien \"Law\" \\ '}) MATCH (n) DETACH DELETE n //"
-    version = store.load([programme("x", name=nasty, faculty=nasty), *CATALOGUE])
-    [first, *rest] = store.programmes(version.id)
+    version = store.load([programme("x", name=nasty, faculty=nasty), *CATALOGUE], source=nasty, version_id=nasty)
+    assert (version.id, version.source) == (nasty, nasty)
+    [first, *rest] = store.programmes(nasty)
     assert (first.name, first.faculty) == (nasty, nasty)
     assert rest == CATALOGUE
+    assert store.programmes(active.id) == CATALOGUE
+    store.delete(nasty)
+    assert [v.id for v in store.versions()] == [active.id]
+    assert store.programmes(active.id) == CATALOGUE
 
 
 def test_ping(store):
     store.ping()
 
 
-def test_falkordb_has_an_index_for_every_lookup(graph_store):
-    graph_store.load(CATALOGUE)
-    indexed = {(row[0], prop) for row in graph_store.run("CALL db.indexes()") for prop in row[1]}
-    assert set(cypher.INDEXES) <= indexed
-    graph_store.create_indexes()  # again: nothing to do, no error
+def test_an_index_for_every_lookup(store):
+    store.load(CATALOGUE)
+    assert set(cypher.INDEXES) <= indexed(store)
+    store.create_indexes()  # again: nothing to do, no error
+    assert set(cypher.INDEXES) <= indexed(store)
 
 
-def test_falkordb_reads_cannot_write(graph_store):
-    graph_store.load(CATALOGUE)
+def test_reads_cannot_write(store):
+    store.load(CATALOGUE)
     with pytest.raises(GraphError):
-        graph_store.run("CREATE (:Intruder)")
+        store.run("CREATE (:Intruder)")
+    assert store.run("MATCH (n:Intruder) RETURN count(n)", write=True)[0][0] == 0
 
 
 def closed_port():
@@ -163,14 +224,46 @@ def closed_port():
         return sock.getsockname()[1]
 
 
-def test_an_unreachable_server_is_graph_unavailable_quickly():
-    store = open_store({"GRAPH_URI": f"falkordb://127.0.0.1:{closed_port()}", "GRAPH_TIMEOUT": 1}, write=False)
+@pytest.fixture
+def silent_port():
+    """A port that accepts connections and never says a word."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    accepted = []
+
+    def accept():
+        while True:
+            try:
+                accepted.append(listener.accept()[0])
+            except OSError:
+                return
+
+    threading.Thread(target=accept, daemon=True).start()
+    yield listener.getsockname()[1]
+    listener.close()
+    for connection in accepted:
+        connection.close()
+
+
+@pytest.mark.parametrize("scheme", ["falkordb", "bolt"])
+def test_an_unreachable_server_is_graph_unavailable(scheme):
+    store = open_store({"GRAPH_URI": f"{scheme}://127.0.0.1:{closed_port()}", "GRAPH_TIMEOUT": 1}, write=False)
     for call in (store.ping, store.active_version, store.versions):
-        with pytest.raises(GraphUnavailable):
+        with pytest.raises(GraphUnavailable):  # never the driver's own exception
             call()
     store.close()
     with pytest.raises(GraphUnavailable):
-        open_store({"GRAPH_URI": f"falkordb://127.0.0.1:{closed_port()}", "GRAPH_TIMEOUT": 1})
+        open_store({"GRAPH_URI": f"{scheme}://127.0.0.1:{closed_port()}", "GRAPH_TIMEOUT": 1})
+
+
+@pytest.mark.parametrize("scheme", ["falkordb", "bolt"])
+def test_a_server_that_never_answers_is_graph_unavailable(scheme, silent_port):
+    store = open_store({"GRAPH_URI": f"{scheme}://127.0.0.1:{silent_port}", "GRAPH_TIMEOUT": 1}, write=False)
+    for call in (store.ping, store.active_version):
+        with pytest.raises(GraphUnavailable):
+            call()
+    store.close()
 
 
 @pytest.mark.parametrize("uri, adapter", [

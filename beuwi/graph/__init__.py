@@ -34,5 +34,9 @@ def open_store(settings: Mapping, *, write: bool = True) -> GraphStore:
             password=settings.get("GRAPH_PASSWORD") or None, timeout=timeout,
             on_close=server.stop if server else None)
     if write:
-        store.create_indexes()
+        try:
+            store.create_indexes()
+        except BaseException:
+            store.close()  # and stops the embedded server this call started
+            raise
     return store
