@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 ADMIN_PORT ?= 8001
+SITE_PORT ?= 8080
 
 .PHONY: run test install install-test clean
 
@@ -16,9 +17,14 @@ $(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml
 	$(BIN)/pip install --quiet -e .
 	touch $@
 
-$(VENV)/.installed-test: $(VENV)/.installed node_modules/.installed
+$(VENV)/.installed-test: $(VENV)/.installed node_modules/.installed /usr/bin/chromium
 	$(BIN)/pip install --quiet -e ".[test]"
 	touch $@
+
+# The browser tests drive Debian's Chromium (a test tool's own browser download does not work here).
+/usr/bin/chromium:
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends chromium
 
 # firebase-tools, for the Firebase Auth emulator the tests start.
 node_modules/.installed: package.json package-lock.json
@@ -30,7 +36,7 @@ install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
 run: install
-	$(BIN)/beuwi dev --host $(HOST) --port $(PORT) --admin-port $(ADMIN_PORT) --seed uploads/sample-catalogue.csv
+	$(BIN)/beuwi dev --host $(HOST) --port $(PORT) --admin-port $(ADMIN_PORT) --site-port $(SITE_PORT) --seed uploads/sample-catalogue.csv
 
 test: install-test
 	$(BIN)/pytest

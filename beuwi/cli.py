@@ -196,6 +196,18 @@ def serve_admin(data_dir, host, port, workers, threads) -> None:
     run_admin(settings(data_dir), host=host, port=port, workers=workers, threads=threads)
 
 
+@serve.command("site")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=int)
+@click.option("--engine", default="http://127.0.0.1:8000", show_default=True, help="The engine's base URL.")
+@click.option("--admin", default="http://127.0.0.1:8001", show_default=True, help="The admin app's base URL.")
+def serve_site(host, port, engine, admin) -> None:
+    """Serve the static web clients in frontend/ with a config.js naming the two APIs."""
+    from beuwi.serving import serve_site as run_site
+
+    run_site(host=host, port=port, engine=engine, admin=admin)
+
+
 @main.group()
 def admin() -> None:
     """Manage who may use the admin app (Firebase backend)."""
@@ -233,15 +245,16 @@ def set_admin_claim(email: str, admin: bool) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int, help="The engine's port.")
 @click.option("--admin-port", default=8001, show_default=True, type=int, help="The admin app's port.")
+@click.option("--site-port", default=8080, show_default=True, type=int, help="The web clients' port.")
 @click.option("--seed", type=click.Path(exists=True, dir_okay=False),
               help="Load and activate this CSV when no catalogue is active yet.")
-def dev(data_dir, host, port, admin_port, seed) -> None:
-    """Run the engine and the admin app together on one graph (what `make run` starts)."""
+def dev(data_dir, host, port, admin_port, site_port, seed) -> None:
+    """Run the engine, the admin app and the web clients together on one graph (what `make run` starts)."""
     from beuwi.serving import serve_all
 
     values = settings(data_dir)
     seed_catalogue = read_catalogue(seed, values["MAX_UPLOAD_BYTES"]) if seed else None
-    serve_all(values, host=host, port=port, admin_port=admin_port,
+    serve_all(values, host=host, port=port, admin_port=admin_port, site_port=site_port,
               seed=(Path(seed).name, seed_catalogue) if seed else None)
 
 

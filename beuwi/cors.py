@@ -1,17 +1,16 @@
-"""Cross-origin access for browsers, from the CORS_ORIGINS setting ("*" or comma-separated origins)."""
+"""Cross-origin access for browsers, from the CORS_ORIGINS setting ("*" or comma-separated origins), for both apps."""
 from __future__ import annotations
 
 from flask import Flask, Response, request
 
 from beuwi.http_json import empty, error
 
-METHODS = "GET, POST, OPTIONS"
-HEADERS = "Content-Type, If-None-Match"
 PREFLIGHT_MAX_AGE = 600
 
 
 class Cors:
-    def __init__(self, origins: str):
+    def __init__(self, origins: str, methods: str = "GET, POST, OPTIONS", headers: str = "Content-Type, If-None-Match"):
+        self.methods, self.headers = methods, headers
         listed = [o.strip().rstrip("/") for o in str(origins).split(",") if o.strip()]
         self.any = "*" in listed
         self.origins = frozenset(listed)
@@ -41,8 +40,8 @@ class Cors:
         if not self.allow(origin):
             return error(403, f"origin {origin!r} is not allowed to call this API")
         response = empty(204)
-        response.headers["Access-Control-Allow-Methods"] = METHODS
-        response.headers["Access-Control-Allow-Headers"] = HEADERS
+        response.headers["Access-Control-Allow-Methods"] = self.methods
+        response.headers["Access-Control-Allow-Headers"] = self.headers
         response.headers["Access-Control-Max-Age"] = str(PREFLIGHT_MAX_AGE)
         return response
 

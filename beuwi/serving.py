@@ -96,15 +96,26 @@ def serve_admin(settings: dict, *, host: str, port: int, workers: int, threads: 
         ])
 
 
-def serve_all(settings: dict, *, host: str, port: int, admin_port: int,
+def serve_site(*, host: str, port: int, engine: str, admin: str) -> None:
+    from beuwi.site import create_app
+
+    run(lambda: create_app(engine, admin), host=host, port=port, workers=1, threads=8, banner=[
+        f"BeUWI web clients: student search http://{host}:{port}/search/  admin dashboard http://{host}:{port}/admin/",
+    ])
+
+
+def serve_all(settings: dict, *, host: str, port: int, admin_port: int, site_port: int,
               seed: tuple[str, ParsedCatalogue] | None = None) -> None:
-    """The engine and the admin app as two processes on one graph, stopped together (what `make run` starts)."""
+    """The engine, the admin app and the web clients on one graph, stopped together (what `make run` starts)."""
     with graph_for_workers(settings) as uri:
         seed_catalogue(settings, uri, seed)
         env = {**os.environ, "BEUWI_GRAPH_URI": uri}
         beuwi = [sys.executable, "-m", "beuwi.cli", "serve"]
         children = [subprocess.Popen([*beuwi, "search", "--host", host, "--port", str(port)], env=env),
-                    subprocess.Popen([*beuwi, "admin", "--host", host, "--port", str(admin_port)], env=env)]
+                    subprocess.Popen([*beuwi, "admin", "--host", host, "--port", str(admin_port)], env=env),
+                    subprocess.Popen([*beuwi, "site", "--host", host, "--port", str(site_port),
+                                      "--engine", f"http://{host}:{port}", "--admin", f"http://{host}:{admin_port}"],
+                                     env=env)]
         stopping = signal.getsignal(signal.SIGTERM)
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         try:

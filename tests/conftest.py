@@ -1,5 +1,5 @@
 """Real servers for the tests: one FalkorDB for the session, a fresh graph per test."""
-pytest_plugins = ["tests.emulators"]
+pytest_plugins = ["tests.emulators", "tests.browser"]
 import uuid
 
 import pytest

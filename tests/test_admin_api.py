@@ -238,3 +238,15 @@ def test_downloads_keep_any_filename_safe(client, auth):
     assert response.data == SAMPLE
     disposition = response.headers["Content-Disposition"]
     assert disposition.startswith("attachment") and "filename*=UTF-8''Cat%C3%A1logo%20%E2%80%93%202026.csv" in disposition
+
+
+def test_the_dashboard_may_call_from_another_origin(stores, backend):
+    client = create_app({**backend, "ADMIN_STORES": stores, "CORS_ORIGINS": "http://dashboard.test"}).test_client()
+    preflight = client.options("/api/uploads/x", headers={
+        "Origin": "http://dashboard.test", "Access-Control-Request-Method": "DELETE",
+        "Access-Control-Request-Headers": "Authorization"})
+    assert preflight.status_code == 204
+    assert "Authorization" in preflight.headers["Access-Control-Allow-Headers"]
+    assert "DELETE" in preflight.headers["Access-Control-Allow-Methods"]
+    denied = client.options("/api/uploads", headers={"Origin": "http://evil.test", "Access-Control-Request-Method": "GET"})
+    assert denied.status_code == 403

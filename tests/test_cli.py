@@ -189,11 +189,12 @@ def multipart(field, filename, data):
     return head + data + f"\r\n--{boundary}--\r\n".encode(), boundary
 
 
-def test_dev_runs_the_engine_and_the_admin_app_and_stops_both(tmp_path):
-    engine_port, admin_port = free_port(), free_port()
+def test_dev_runs_the_engine_the_admin_app_and_the_site_and_stops_them(tmp_path):
+    engine_port, admin_port, site_port = free_port(), free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("BEUWI_")}
     process = subprocess.Popen(
         [sys.executable, "-m", "beuwi.cli", "dev", "--port", str(engine_port), "--admin-port", str(admin_port),
+         "--site-port", str(site_port),
          "--data-dir", str(tmp_path), "--seed", str(SAMPLE)],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
@@ -202,12 +203,17 @@ def test_dev_runs_the_engine_and_the_admin_app_and_stops_both(tmp_path):
             try:
                 engine = get_json(f"http://127.0.0.1:{engine_port}/api/health")
                 admin = get_json(f"http://127.0.0.1:{admin_port}/api/health")
+                with urllib.request.urlopen(f"http://127.0.0.1:{site_port}/config.js", timeout=5) as response:
+                    config = response.read().decode()
                 break
             except OSError:
                 assert process.poll() is None and time.monotonic() < deadline, process.stdout.read()
                 time.sleep(0.2)
         assert engine["catalogue"] and admin == {"status": "ok"}
+        assert f'"engine": "http://127.0.0.1:{engine_port}"' in config
+        assert f'"admin": "http://127.0.0.1:{admin_port}"' in config
     finally:
         output = stop(process)
     assert "BeUWI programme engine" in output and "BeUWI admin API" in output and "Admin token" in output
+    assert "BeUWI web clients" in output
     assert not (tmp_path / "graph" / "server.json").exists()

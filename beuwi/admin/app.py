@@ -7,6 +7,7 @@ from typing import Mapping
 from flask import Flask
 
 from beuwi import config
+from beuwi.cors import Cors
 from beuwi.graph import open_store
 from beuwi.http_json import error, register_errors
 
@@ -71,6 +72,8 @@ def create_app(test_config: Mapping | None = None) -> Flask:
     app.json.sort_keys = False
     app.extensions["beuwi.admin"] = Admin(app.config)
     register_errors(app)
+    # The dashboard is a static site on another origin; the bearer token travels in Authorization.
+    Cors(app.config["CORS_ORIGINS"], "GET, POST, DELETE, OPTIONS", "Authorization, Content-Type").init_app(app)
     app.register_blueprint(bp)
 
     @app.get("/api/health")

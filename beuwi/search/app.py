@@ -6,9 +6,9 @@ from typing import Mapping
 from flask import Flask
 
 from beuwi import config
+from beuwi.cors import Cors
 
 from .api import bp
-from .cors import Cors
 from .engine import Engine
 from beuwi.http_json import register_errors
 

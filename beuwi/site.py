@@ -1,0 +1,35 @@
+"""The static web clients in frontend/, served for development with a /config.js naming the live APIs.
+
+In production the same files go to a CDN (Firebase Hosting) with a config.js of their own.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from flask import Flask, Response, redirect, send_from_directory
+
+FRONTEND = Path(__file__).resolve().parent.parent / "frontend"
+
+
+def create_app(engine: str, admin: str, firebase: dict | None = None, root: Path = FRONTEND) -> Flask:
+    app = Flask(__name__, static_folder=None)
+    config = json.dumps({"engine": engine, "admin": admin, "firebase": firebase}, indent=2)
+
+    @app.get("/config.js")
+    def config_js():
+        response = Response(f"window.BEUWI_CONFIG = {config};\n", mimetype="text/javascript")
+        response.cache_control.no_store = True
+        return response
+
+    @app.get("/")
+    def home():
+        return redirect("/search/")
+
+    @app.get("/<path:name>")
+    def files(name: str):
+        if name.endswith("/"):
+            name += "index.html"
+        return send_from_directory(root, name, max_age=0)
+
+    return app

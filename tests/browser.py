@@ -1,0 +1,95 @@
+"""Browser-test fixtures: the real engine, admin app and web clients (`beuwi dev`), and headless system Chromium."""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SCREENSHOTS = ROOT / "artifacts" / "screenshots"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"]
+
+
+@dataclass(frozen=True)
+class Site:
+    url: str  # the static site root, ending in /
+    engine: str
+    admin: str
+    admin_token: str
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory):
+    """`beuwi dev` on a fresh data dir with the sample catalogue: what `make run` gives a user."""
+    data = tmp_path_factory.mktemp("site")
+    engine, admin, static = free_port(), free_port(), free_port()
+    token = "browser-test-admin-token"
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("BEUWI_")}, "BEUWI_ADMIN_TOKEN": token}
+    log = open(data / "dev.log", "wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "beuwi.cli", "dev", "--data-dir", str(data), "--port", str(engine),
+         "--admin-port", str(admin), "--site-port", str(static), "--seed", str(ROOT / "uploads" / "sample-catalogue.csv")],
+        env=env, stdout=log, stderr=subprocess.STDOUT)
+    urls = [f"http://127.0.0.1:{engine}/api/health", f"http://127.0.0.1:{admin}/api/health",
+            f"http://127.0.0.1:{static}/config.js"]
+    deadline = time.monotonic() + 90
+    for url in urls:
+        while True:
+            try:
+                urllib.request.urlopen(url, timeout=5).close()
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    process.kill()
+                    pytest.fail(f"beuwi dev did not start:\n{(data / 'dev.log').read_text()[-3000:]}", pytrace=False)
+                time.sleep(0.2)
+    yield Site(f"http://127.0.0.1:{static}/", f"http://127.0.0.1:{engine}", f"http://127.0.0.1:{admin}", token)
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=60)
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not executable:
+        pytest.fail("Chromium is not installed (make test installs Debian's chromium package)", pytrace=False)
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+def screenshot(page, name: str) -> Path:
+    """Save a full-page PNG under artifacts/screenshots/ (gitignored; CI keeps it as an artifact)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / name
+    page.screenshot(path=str(path), full_page=True)
+    return path
