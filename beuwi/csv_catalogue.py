@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import re
 import unicodedata
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -17,19 +18,21 @@ COLUMNS = (
 )
 REQUIRED = ("programme", "faculty")
 TEXT = ("department", "degree", "campus", "duration", "description")
-FLAGS = {"yes": True, "y": True, "true": True, "1": True, "no": False, "n": False, "false": False, "0": False, "": False}
+FLAGS = {**dict.fromkeys(("yes", "y", "true", "1"), True), **dict.fromkeys(("no", "n", "false", "0", ""), False)}
 CODE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+URL = re.compile(r"^https?://\S+$", re.IGNORECASE)
+MB = 1024 * 1024
 
 
 @dataclass(frozen=True)
 class RowError:
-    row: int
-    column: str
+    row: int  # as a spreadsheet shows it: the header is row 1
+    column: str  # "" when the problem is the whole row
     value: str
     message: str
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        return dataclasses.asdict(self)
 
 
 @dataclass(frozen=True)
@@ -42,26 +45,30 @@ class CatalogueFileError(ValueError):
     """The whole file is rejected; the message says why."""
 
 
-def parse_catalogue(data: bytes, *, subjects: SubjectList | None = None, max_bytes: int = 10 * 1024 * 1024) -> ParsedCatalogue:
+def parse_catalogue(data: bytes, *, subjects: SubjectList | None = None, max_bytes: int = 10 * MB) -> ParsedCatalogue:
+    """Load every good row and report every problem of every bad row, so one round of fixes is enough."""
     subjects = subjects or SubjectList.default()
-    frame = _frame(data, max_bytes)
-    programmes, errors, seen, ids = [], [], {}, set()
-    for index, cells in enumerate(frame.to_dict("records")):
-        if not any(cells.values()):
-            continue
-        row = _Row(index + 2, cells, subjects)
+    rows = _rows(data, max_bytes)
+    taken = {cells["code"] for _, cells in rows if cells["code"]}  # slugs never take a code used anywhere
+    programmes, errors, first_name, first_code = [], [], {}, {}
+    for number, cells in rows:
+        row = _Row(number, cells, subjects)
         programme = row.programme()
-        key = (_normal(cells["programme"]), _normal(cells["faculty"]))
-        if cells["programme"] and cells["faculty"] and key in seen:
-            row.error("programme", cells["programme"], f"duplicate of row {seen[key]}: same programme in the same faculty")
-        if cells.get("code") and cells["code"] in ids:
-            row.error("code", cells["code"], "this code is already used by an earlier row")
+        name, faculty, code = cells["programme"], cells["faculty"], cells["code"]
+        if name and faculty:
+            earlier = first_name.setdefault((_normal(name), _normal(faculty)), number)
+            if earlier != number:
+                row.error("programme", name, f"duplicate of row {earlier}: the same programme in the same faculty")
+        if code:
+            earlier = first_code.setdefault(code, number)
+            if earlier != number:
+                row.error("code", code, f"the code {code!r} is already used in row {earlier}")
         if row.errors:
-            errors.extend(row.errors)
+            errors.extend(sorted(row.errors, key=lambda e: COLUMNS.index(e.column) if e.column else -1))
             continue
-        seen[key] = row.number
-        programme = _with_unique_id(programme, ids)
-        ids.add(programme.id)
+        if not code:
+            programme = dataclasses.replace(programme, id=_unique_slug(name, faculty, taken))
+        taken.add(programme.id)
         programmes.append(programme)
     return ParsedCatalogue(programmes, errors)
 
@@ -74,31 +81,47 @@ def errors_csv(errors: list[RowError]) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-def _frame(data: bytes, max_bytes: int) -> pd.DataFrame:
+def _rows(data: bytes, max_bytes: int) -> list[tuple[int, dict[str, str]]]:
+    """The non-blank data rows as (spreadsheet row number, cells of every format column), or a file-level error."""
     if len(data) > max_bytes:
-        raise CatalogueFileError(f"the file is {len(data) / 1e6:.1f} MB; the limit is {max_bytes / 1e6:g} MB")
-    if not data.strip():
-        raise CatalogueFileError("the file is empty")
+        raise CatalogueFileError(f"the file is {len(data) / MB:.3g} MB; the limit is {max_bytes / MB:.3g} MB")
     if b"\x00" in data:
         raise CatalogueFileError("this is not a CSV file (it contains binary data)")
     text = _decode(data)
+    if not text.strip():
+        raise CatalogueFileError("the file is empty")
+    lead = text[: len(text) - len(text.lstrip())]  # pandas cannot skip blank lines before the header itself
+    skipped = lead.count("\n") + lead.count("\r") - lead.count("\r\n")
     try:
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error) as exc:
-        raise CatalogueFileError(f"this is not a readable CSV file: {exc}") from exc
-    frame.columns = [str(c).strip().lower() for c in frame.columns]
-    missing = [c for c in REQUIRED if c not in frame.columns]
+        frame = pd.read_csv(io.StringIO(text[len(lead):]), header=None, dtype=str, keep_default_na=False,
+                            skip_blank_lines=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise CatalogueFileError(_parser_message(str(exc), skipped)) from exc
+    frame = frame.fillna("").apply(lambda column: column.str.strip())
+    frame = frame[frame.astype(bool).any(axis=1)]
+    header = [name.lower() for name in frame.iloc[0]]
+    missing = [c for c in REQUIRED if c not in header]
     if missing:
-        found = ", ".join(frame.columns) or "none"
-        raise CatalogueFileError(f"missing required column(s): {', '.join(missing)} (columns found: {found})")
-    frame = frame.loc[:, ~frame.columns.duplicated()]
-    for column in COLUMNS:
-        if column not in frame.columns:
-            frame[column] = ""
-    frame = frame[list(COLUMNS)].apply(lambda col: col.str.strip())
-    if not frame.map(bool).any(axis=None):
+        found = ", ".join(h for h in header if h) or "none"
+        other_separator = len(header) == 1 and re.search(r"[;\t]", header[0])
+        hint = "; save the file with commas between columns" if other_separator else ""
+        raise CatalogueFileError(f"missing required column(s): {', '.join(missing)} (columns found: {found}){hint}")
+    if len(frame) == 1:
         raise CatalogueFileError("the file has a header but no programme rows")
-    return frame
+    position = {c: header.index(c) for c in COLUMNS if c in header}
+    return [
+        (index + skipped + 1, {c: values[position[c]] if c in position else "" for c in COLUMNS})
+        for index, values in zip(frame.index[1:], frame.values[1:].tolist())
+    ]
+
+
+def _parser_message(detail: str, skipped: int) -> str:
+    match = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", detail)
+    if match:
+        expected, line, saw = (int(n) for n in match.groups())
+        return (f"this is not a readable CSV file: row {line + skipped} has {saw} cells but the header has {expected}"
+                " (put quotes around any cell that contains a comma)")
+    return f"this is not a readable CSV file ({detail.removeprefix('Error tokenizing data. C error: ').strip()})"
 
 
 def _decode(data: bytes) -> str:
@@ -109,13 +132,13 @@ def _decode(data: bytes) -> str:
     try:
         return data.decode("cp1252")
     except UnicodeDecodeError as exc:
-        raise CatalogueFileError("the file is neither UTF-8 nor Windows-1252 text") from exc
+        raise CatalogueFileError("the file is neither UTF-8 nor Windows-1252 text; save it as CSV UTF-8") from exc
 
 
 class _Row:
     """One data row, collecting every problem it has before deciding whether it loads."""
 
-    def __init__(self, number: int, cells: dict, subjects: SubjectList):
+    def __init__(self, number: int, cells: dict[str, str], subjects: SubjectList):
         self.number, self.cells, self.subjects, self.errors = number, cells, subjects, []
 
     def error(self, column: str, value: str, message: str) -> None:
@@ -125,49 +148,54 @@ class _Row:
         c = self.cells
         for column in REQUIRED:
             if not c[column]:
-                self.error(column, "", f"the {column} name is missing")
+                self.error(column, "", f"the {column} is missing")
         if c["code"] and not CODE.match(c["code"]):
-            self.error("code", c["code"], "a code may use letters, digits, '-', '_' and '.', at most 64 characters")
-        if c["url"] and not re.match(r"^https?://\S+$", c["url"], re.IGNORECASE):
+            self.error("code", c["code"], "a code may use letters, digits, '-', '_' and '.' (at most 64 characters)")
+        if c["url"] and not URL.match(c["url"]):
             self.error("url", c["url"], "the url must start with http:// or https://")
-        mandatory = self._each("mandatory", lambda text: requirement_ref(self.subjects, text))
-        if len({r.subject for r in mandatory}) != len(mandatory):
-            self.error("mandatory", c["mandatory"], "a subject is listed twice")
         requirements = Requirements(
-            self._count("csec_passes"), self._count("cape_passes"), tuple(mandatory),
-            tuple(self._each("combinations", lambda text: parse_combination(self.subjects, text))),
+            self._count("csec_passes"), self._count("cape_passes"), self._mandatory(),
+            tuple(c for _, c in self._each("combinations", lambda text: parse_combination(self.subjects, text))),
         )
         return Programme(
-            id=c["code"] or _slug(c["programme"]), name=c["programme"], faculty=c["faculty"], url=c["url"],
-            careers=tuple(_split(c["careers"])), requirements=requirements,
-            **{name: c[name] for name in TEXT}, **{name: self._flag(name) for name in ("full_time", "part_time", "evening")},
+            id=c["code"], name=c["programme"], faculty=c["faculty"], url=c["url"], careers=tuple(_split(c["careers"])),
+            requirements=requirements, **{name: c[name] for name in TEXT},
+            **{name: self._flag(name) for name in ("full_time", "part_time", "evening")},
         )
 
-    def _each(self, column: str, parse) -> list:
+    def _mandatory(self) -> tuple:
+        refs, seen = [], set()
+        for text, ref in self._each("mandatory", lambda text: requirement_ref(self.subjects, text)):
+            if ref.subject in seen:
+                self.error("mandatory", text, f"{ref.subject} is listed twice")
+            seen.add(ref.subject)
+            refs.append(ref)
+        return tuple(refs)
+
+    def _each(self, column: str, parse) -> list[tuple[str, object]]:
+        """(text, parsed) for each `;`-separated item that parses; the others become errors."""
         parsed = []
         for text in _split(self.cells[column]):
             try:
-                parsed.append(parse(text))
+                parsed.append((text, parse(text)))
             except SubjectError as exc:
                 self.error(column, text, str(exc))
         return parsed
 
     def _count(self, column: str) -> int:
         text = self.cells[column]
-        if not text:
+        if not re.fullmatch(r"(-?[0-9]+)?", text):
+            self.error(column, text, f"{column} must be a whole number")
             return 0
-        if not re.fullmatch(r"-?\d+", text):
-            self.error(column, text, "must be a whole number")
+        if int(text or 0) < 0:
+            self.error(column, text, f"{column} cannot be negative")
             return 0
-        if int(text) < 0:
-            self.error(column, text, "cannot be negative")
-            return 0
-        return int(text)
+        return int(text or 0)
 
     def _flag(self, column: str) -> bool:
         text = self.cells[column]
         if text.lower() not in FLAGS:
-            self.error(column, text, "use yes or no (also y/n, true/false, 1/0)")
+            self.error(column, text, f"{column} must be yes or no (also y/n, true/false, 1/0)")
             return False
         return FLAGS[text.lower()]
 
@@ -185,12 +213,12 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "programme"
 
 
-def _with_unique_id(programme: Programme, taken: set[str]) -> Programme:
-    """Codes are unique already; a slug that is taken gets the faculty, then a number."""
-    if programme.id not in taken:
-        return programme
-    base = f"{programme.id}-{_slug(programme.faculty)}"
-    candidate, n = base, 2
-    while candidate in taken:
-        candidate, n = f"{base}-{n}", n + 1
-    return Programme(**{**programme.__dict__, "id": candidate})
+def _unique_slug(name: str, faculty: str, taken: set[str]) -> str:
+    """The name's slug; if taken, with the faculty's slug added, then a number."""
+    candidate = _slug(name)
+    if candidate in taken:
+        candidate = base = f"{candidate}-{_slug(faculty)}"
+        n = 2
+        while candidate in taken:
+            candidate, n = f"{base}-{n}", n + 1
+    return candidate
