@@ -94,7 +94,7 @@ def _rows(data: bytes, max_bytes: int) -> list[tuple[int, dict[str, str]]]:
     skipped = lead.count("\n") + lead.count("\r") - lead.count("\r\n")
     try:
         frame = pd.read_csv(io.StringIO(text[len(lead):]), header=None, dtype=str, keep_default_na=False,
-                            skip_blank_lines=False)
+                            skip_blank_lines=False, skipinitialspace=True)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise CatalogueFileError(_parser_message(str(exc), skipped)) from exc
     frame = frame.fillna("").apply(lambda column: column.str.strip())

@@ -313,3 +313,10 @@ def test_requirements_written_as_text_parse_back_equal(programmes):
     assert result.errors == []
     assert [(p.id, p.name, p.faculty, p.requirements) for p in result.programmes] == [
         (p.id, p.name, p.faculty, p.requirements) for p in programmes]
+
+
+def test_a_space_before_a_quoted_cell_keeps_the_quotes_working():
+    parsed = parse_catalogue(b'programme, faculty, description\nBiology, Science, "Cells, genes and ecosystems"\n')
+    assert parsed.errors == []
+    assert [(p.name, p.faculty, p.description) for p in parsed.programmes] == [
+        ("Biology", "Science", "Cells, genes and ecosystems")]
