@@ -1,0 +1,277 @@
+"""The Programme Admin Dashboard in headless Chromium, against the real admin app and engine started by `beuwi dev`."""
+from __future__ import annotations
+
+import csv
+import json
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.browser import ROOT, SCREENSHOTS, screenshot
+from tests.emulators import sign_up
+
+pytest.importorskip("playwright")
+from playwright.sync_api import expect  # noqa: E402
+
+SAMPLE = ROOT / "uploads" / "sample-catalogue.csv"
+ROW_ERRORS = ROOT / "uploads" / "broken" / "row-errors.csv"
+EMPTY = ROOT / "uploads" / "broken" / "empty.csv"
+
+
+def admin_call(site, method, path):
+    request = urllib.request.Request(site.admin + path, method=method,
+                                     headers={"Authorization": f"Bearer {site.admin_token}"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.load(response)
+
+
+def engine_programmes(site) -> int:
+    request = urllib.request.Request(site.engine + "/api/programmes", headers={"Cache-Control": "no-cache"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return len(json.load(response)["programmes"])
+
+
+def engine_faculties(site) -> list:
+    with urllib.request.urlopen(site.engine + "/api/faculties", timeout=10) as response:
+        return json.load(response)["faculties"]
+
+
+def expect_student_faculties(page, site, names):
+    """A student's browser (its own HTTP cache: the engine lets answers be cached) browses exactly these faculties."""
+    student = page.context.browser.new_context()
+    search = student.new_page()
+    search.goto(site.url + "search/")
+    faculties = search.get_by_test_id("browse-faculty")
+    expect(faculties).to_have_count(len(names))
+    assert [faculties.nth(i).get_attribute("data-faculty") for i in range(len(names))] == names
+    student.close()
+
+
+def expect_engine_programmes(site, page, count):
+    """The engine notices a new active version within a second or so.
+
+    Each engine worker checks on its own (BEUWI_ACTIVE_CHECK_SECONDS, 1 s in `beuwi dev`), so after one answers the
+    new count, wait one more check period: a student page fetching from a lagging worker would cache the old answer.
+    """
+    for _ in range(40):
+        if engine_programmes(site) == count:
+            page.wait_for_timeout(1500)
+            return
+        page.wait_for_timeout(250)
+    assert engine_programmes(site) == count
+
+
+@pytest.fixture(autouse=True)
+def no_script_errors(page):
+    """Every test also fails on an uncaught error in the page's JavaScript."""
+    errors = []
+    page.on("pageerror", lambda error: errors.append(error))
+    yield
+    assert not errors, errors
+
+
+@pytest.fixture
+def sample_restored(site):
+    """Whatever happens in a test, the other browser tests find the sample catalogue (102 programmes) served."""
+    yield
+    uploads = admin_call(site, "GET", "/api/uploads")["uploads"]
+    if any(u["active"] and u["filename"] == SAMPLE.name for u in uploads):
+        return
+    sample = next((u for u in uploads if u["filename"] == SAMPLE.name and u["status"] == "parsed"), None)
+    if sample is None:
+        pytest.fail("the sample catalogue upload is gone; later browser tests would see another catalogue")
+    admin_call(site, "POST", f"/api/uploads/{sample['id']}/activate")
+
+
+def sign_in(page, site):
+    page.goto(site.url + "admin/")
+    page.get_by_test_id("token").fill(site.admin_token)
+    page.get_by_test_id("signin-button").click()
+    expect(page.get_by_test_id("uploads-table")).to_be_visible()
+
+
+def upload(page, path: Path):
+    """Pick a file; returns the id the page shows for the new upload (newest first, so the first row)."""
+    before = page.get_by_test_id("upload-row").count()
+    page.get_by_test_id("file-input").set_input_files(str(path))
+    expect(page.get_by_test_id("upload-result")).to_contain_text(path.name)
+    expect(page.get_by_test_id("upload-row")).to_have_count(before + 1)
+    return page.get_by_test_id("upload-row").first.get_attribute("data-upload-id")
+
+
+def row(page, upload_id):
+    return page.locator(f'[data-testid=upload-row][data-upload-id="{upload_id}"]')
+
+
+def confirm(page):
+    page.get_by_test_id("confirm-ok").click()
+    expect(page.get_by_test_id("confirm-dialog")).not_to_be_visible()
+
+
+def test_a_wrong_token_is_refused_with_the_api_message(site, page):
+    page.goto(site.url + "admin/")
+    expect(page.get_by_test_id("uploads-table")).not_to_be_visible()
+    page.get_by_test_id("token").fill("not-the-token")
+    page.get_by_test_id("signin-button").click()
+    expect(page.get_by_test_id("signin-error")).to_have_text("invalid admin token")
+    expect(page.get_by_test_id("uploads-table")).not_to_be_visible()
+
+    page.get_by_test_id("token").fill(site.admin_token)
+    page.get_by_test_id("signin-button").click()
+    expect(page.get_by_test_id("uploads-table")).to_be_visible()
+    expect(page.get_by_test_id("signin-error")).to_be_hidden()
+
+    page.reload()  # the session survives a reload of the tab
+    expect(page.get_by_test_id("uploads-table")).to_be_visible()
+    page.get_by_test_id("sign-out").click()
+    expect(page.get_by_test_id("token")).to_be_visible()
+    page.reload()
+    expect(page.get_by_test_id("token")).to_be_visible()
+
+
+def test_upload_errors_activate_roll_back_and_delete(site, page, sample_restored):
+    sign_in(page, site)
+
+    # The sample catalogue as an upload of its own, so there is something to roll back to.
+    sample = upload(page, SAMPLE)
+    expect(page.get_by_test_id("upload-result")).to_contain_text("Loaded 102 programmes")
+    expect(page.get_by_test_id("progress")).to_have_attribute("value", "100")
+
+    broken = upload(page, ROW_ERRORS)
+    result = page.get_by_test_id("upload-result")
+    expect(result).to_contain_text("Loaded 3 programmes")
+    expect(result).to_contain_text("7 rows had errors")
+    expect(page.get_by_test_id("upload-row").first).to_have_attribute("data-upload-id", broken)
+    expect(row(page, broken).get_by_test_id("read-status")).to_have_text("Parsed")
+    expect(row(page, broken).get_by_test_id("programmes")).to_have_text("3")
+    expect(row(page, broken).get_by_test_id("errors")).to_have_text("7")
+
+    # The row errors, listed in the page exactly as the API's errors CSV has them.
+    row(page, broken).get_by_test_id("view-errors").click()
+    dialog = page.get_by_test_id("errors-dialog")
+    expect(dialog).to_be_visible()
+    errors_csv = urllib.request.urlopen(urllib.request.Request(
+        f"{site.admin}/api/uploads/{broken}/errors", headers={"Authorization": f"Bearer {site.admin_token}"}), timeout=10)
+    expected = list(csv.DictReader(errors_csv.read().decode().splitlines()))
+    assert len(expected) == 7
+    rows = dialog.get_by_test_id("error-row")
+    expect(rows).to_have_count(7)
+    for i, error in enumerate(expected):
+        expect(rows.nth(i).get_by_test_id("error-line")).to_have_text(error["row"])
+        expect(rows.nth(i).get_by_test_id("error-column")).to_have_text(error["column"])
+        expect(rows.nth(i).get_by_test_id("error-value")).to_have_text(error["value"] or "(empty)")
+        expect(rows.nth(i).get_by_test_id("error-message")).to_have_text(error["message"])
+    # A message holding quotes and commas survived the CSV parsing.
+    expect(dialog).to_contain_text("evening must be yes or no (also y/n, true/false, 1/0)")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "admin-errors.png"))  # the viewport: the dialog over the dashboard
+    page.get_by_test_id("errors-close").click()
+    expect(dialog).not_to_be_visible()
+
+    # Activate the broken file's 3 programmes: cancelling does nothing, confirming switches the student page.
+    row(page, broken).get_by_test_id("activate").click()
+    expect(page.get_by_test_id("confirm-dialog")).to_be_visible()
+    page.get_by_test_id("confirm-cancel").click()
+    expect(row(page, broken).get_by_test_id("active-badge")).to_have_count(0)
+    assert engine_programmes(site) == 102
+
+    row(page, broken).get_by_test_id("activate").click()
+    confirm(page)
+    expect(page.get_by_test_id("status")).to_have_text(f"Activated {broken}: students now see 3 programmes.")
+    expect_engine_programmes(site, page, 3)
+    active = row(page, broken)
+    expect(active.get_by_test_id("active-badge")).to_have_text("Active")
+    expect(active.get_by_test_id("activate")).to_have_count(0)
+    expect(active.get_by_test_id("delete")).to_have_count(0)
+    expect(page.get_by_test_id("active-badge")).to_have_count(1)
+
+    expect_student_faculties(page, site, ["Food and Agriculture", "Science and Technology", "Social Sciences"])
+
+    # Roll back to the older upload.
+    row(page, sample).get_by_test_id("activate").click()
+    expect(page.get_by_test_id("confirm-dialog")).to_contain_text(f"Roll back to {sample}?")
+    confirm(page)
+    expect(page.get_by_test_id("status")).to_have_text(f"Activated {sample}: students now see 102 programmes.")
+    expect_engine_programmes(site, page, 102)
+    expect(row(page, sample).get_by_test_id("active-badge")).to_be_visible()
+    expect(row(page, broken).get_by_test_id("active-badge")).to_have_count(0)
+    expect_student_faculties(page, site, [f["faculty"] for f in engine_faculties(site)])
+    screenshot(page, "admin-desktop.png")
+
+    # Delete the file that is no longer active.
+    row(page, broken).get_by_test_id("delete").click()
+    expect(page.get_by_test_id("confirm-dialog")).to_contain_text(f"Delete {broken}?")
+    confirm(page)
+    expect(page.get_by_test_id("status")).to_have_text(f"Deleted {broken} ({ROW_ERRORS.name}).")
+    expect(row(page, broken)).to_have_count(0)
+    assert broken not in {u["id"] for u in admin_call(site, "GET", "/api/uploads")["uploads"]}
+    expect(row(page, sample).get_by_test_id("active-badge")).to_be_visible()
+    expect(row(page, sample).get_by_test_id("delete")).to_have_count(0)
+
+
+def test_a_file_that_cannot_be_read_shows_why(site, page, sample_restored):
+    sign_in(page, site)
+    failed = upload(page, EMPTY)
+    expect(page.get_by_test_id("upload-result")).to_contain_text("the file is empty")
+    expect(row(page, failed).get_by_test_id("read-status")).to_have_text("Failed")
+    expect(row(page, failed).get_by_test_id("read-message")).to_have_text("the file is empty")
+    expect(row(page, failed).get_by_test_id("activate")).to_have_count(0)
+
+    row(page, failed).get_by_test_id("delete").click()
+    confirm(page)
+    expect(row(page, failed)).to_have_count(0)
+
+
+def test_download_sends_the_token_and_saves_the_exact_file(site, page, sample_restored):
+    sign_in(page, site)
+    uploads = admin_call(site, "GET", "/api/uploads")["uploads"]
+    target = next((u for u in uploads if u["filename"] == SAMPLE.name), None)
+    target_id = target["id"] if target else upload(page, SAMPLE)
+    with page.expect_download() as info:
+        row(page, target_id).get_by_test_id("download-source").click()
+    download = info.value
+    assert download.suggested_filename == SAMPLE.name
+    assert Path(download.path()).read_bytes() == SAMPLE.read_bytes()
+
+
+def test_phone_layout(site, page, sample_restored):
+    page.set_viewport_size({"width": 360, "height": 800})
+    sign_in(page, site)
+    if not any(u["filename"] == SAMPLE.name for u in admin_call(site, "GET", "/api/uploads")["uploads"]):
+        upload(page, SAMPLE)
+    broken = upload(page, ROW_ERRORS)
+    expect(row(page, broken).get_by_test_id("activate")).to_be_visible()
+    # No sideways scrolling at phone width.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    screenshot(page, "admin-phone.png")
+
+    row(page, broken).get_by_test_id("delete").click()
+    expect(page.get_by_test_id("confirm-ok")).to_be_in_viewport()
+    confirm(page)
+    expect(row(page, broken)).to_have_count(0)
+
+
+def test_firebase_sign_in_goes_through_the_identity_toolkit(site, page, auth_emulator):
+    """With `firebase` in config.js the page signs in by email and password against the (emulated) Auth service
+    and sends the ID token it gets as the bearer. This site's admin app uses the local backend, so it refuses that
+    token, and the page must show the admin API's own message."""
+    sign_up(auth_emulator, "registrar@example.edu", "correct horse battery")
+    config = {"engine": site.engine, "admin": site.admin,
+              "firebase": {"apiKey": "demo-key", "authEmulator": f"http://{auth_emulator}"}}
+    page.route("**/config.js", lambda route: route.fulfill(
+        content_type="text/javascript", body=f"window.BEUWI_CONFIG = {json.dumps(config)};"))
+    page.goto(site.url + "admin/")
+    expect(page.get_by_test_id("token")).to_be_hidden()
+
+    page.get_by_test_id("email").fill("registrar@example.edu")
+    page.get_by_test_id("password").fill("wrong password")
+    page.get_by_test_id("signin-button").click()
+    expect(page.get_by_test_id("signin-error")).to_contain_text("password is wrong")
+
+    page.get_by_test_id("password").fill("correct horse battery")
+    page.get_by_test_id("signin-button").click()
+    # "invalid admin token", not "send Authorization: Bearer <token>": the ID token was sent.
+    expect(page.get_by_test_id("signin-error")).to_have_text("invalid admin token")
+    expect(page.get_by_test_id("uploads-table")).not_to_be_visible()
+    assert page.evaluate("sessionStorage.length") == 0
