@@ -18,6 +18,25 @@ data_dir_option = click.option(
     "--data-dir", type=click.Path(file_okay=False), default=None,
     help="Where the embedded graph keeps its files (default: BEUWI_DATA_DIR or ./var).")
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+host_option = click.option("--host", default="127.0.0.1", show_default=True)
+
+
+def parse_seed(_ctx, _param, path: str | None):
+    """The seed CSV as (file name, parsed catalogue), read before anything starts."""
+    return (Path(path).name, read_catalogue(path, settings()["MAX_UPLOAD_BYTES"])) if path else None
+
+
+seed_option = click.option("--seed", type=click.Path(exists=True, dir_okay=False), callback=parse_seed,
+                           help="Load and activate this CSV when no catalogue is active yet.")
+
+
+def gunicorn_options(workers: int):
+    def decorate(command):
+        command = click.option("--threads", default=4, show_default=True, type=int, help="Threads per worker.")(command)
+        return click.option("--workers", default=workers, show_default=True, type=int,
+                            help="Gunicorn worker processes.")(command)
+
+    return decorate
 
 
 def settings(data_dir: str | None = None) -> dict:
@@ -167,28 +186,22 @@ def serve() -> None:
 
 @serve.command("search")
 @data_dir_option
-@click.option("--host", default="127.0.0.1", show_default=True)
+@host_option
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--workers", default=2, show_default=True, type=int, help="Gunicorn worker processes.")
-@click.option("--threads", default=4, show_default=True, type=int, help="Threads per worker.")
-@click.option("--seed", type=click.Path(exists=True, dir_okay=False),
-              help="Load and activate this CSV when no catalogue is active yet.")
+@gunicorn_options(workers=2)
+@seed_option
 def serve_search(data_dir, host, port, workers, threads, seed) -> None:
     """Run the programme engine under gunicorn, starting the embedded graph when none is configured."""
     from beuwi.serving import serve_engine
 
-    values = settings(data_dir)
-    seed_catalogue = read_catalogue(seed, values["MAX_UPLOAD_BYTES"]) if seed else None
-    serve_engine(values, host=host, port=port, workers=workers, threads=threads,
-                 seed=(Path(seed).name, seed_catalogue) if seed else None)
+    serve_engine(settings(data_dir), host=host, port=port, workers=workers, threads=threads, seed=seed)
 
 
 @serve.command("admin")
 @data_dir_option
-@click.option("--host", default="127.0.0.1", show_default=True)
+@host_option
 @click.option("--port", default=8001, show_default=True, type=int)
-@click.option("--workers", default=1, show_default=True, type=int, help="Gunicorn worker processes.")
-@click.option("--threads", default=4, show_default=True, type=int, help="Threads per worker.")
+@gunicorn_options(workers=1)
 def serve_admin(data_dir, host, port, workers, threads) -> None:
     """Run the admin API under gunicorn, starting the embedded graph when none is configured."""
     from beuwi.serving import serve_admin as run_admin
@@ -197,7 +210,7 @@ def serve_admin(data_dir, host, port, workers, threads) -> None:
 
 
 @serve.command("site")
-@click.option("--host", default="127.0.0.1", show_default=True)
+@host_option
 @click.option("--port", default=8080, show_default=True, type=int)
 @click.option("--engine", default="http://127.0.0.1:8000", show_default=True, help="The engine's base URL.")
 @click.option("--admin", default="http://127.0.0.1:8001", show_default=True, help="The admin app's base URL.")
@@ -242,20 +255,16 @@ def set_admin_claim(email: str, admin: bool) -> None:
 
 @main.command()
 @data_dir_option
-@click.option("--host", default="127.0.0.1", show_default=True)
+@host_option
 @click.option("--port", default=8000, show_default=True, type=int, help="The engine's port.")
 @click.option("--admin-port", default=8001, show_default=True, type=int, help="The admin app's port.")
 @click.option("--site-port", default=8080, show_default=True, type=int, help="The web clients' port.")
-@click.option("--seed", type=click.Path(exists=True, dir_okay=False),
-              help="Load and activate this CSV when no catalogue is active yet.")
+@seed_option
 def dev(data_dir, host, port, admin_port, site_port, seed) -> None:
     """Run the engine, the admin app and the web clients together on one graph (what `make run` starts)."""
     from beuwi.serving import serve_all
 
-    values = settings(data_dir)
-    seed_catalogue = read_catalogue(seed, values["MAX_UPLOAD_BYTES"]) if seed else None
-    serve_all(values, host=host, port=port, admin_port=admin_port, site_port=site_port,
-              seed=(Path(seed).name, seed_catalogue) if seed else None)
+    serve_all(settings(data_dir), host=host, port=port, admin_port=admin_port, site_port=site_port, seed=seed)
 
 
 if __name__ == "__main__":

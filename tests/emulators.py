@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,17 +17,12 @@ from pathlib import Path
 
 import pytest
 import requests
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = "demo-beuwi"
 BUCKET = f"{PROJECT}.appspot.com"
 START_SECONDS = 90  # two slow cores: the Firestore emulator's JVM alone takes about 10 s
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Emulator:

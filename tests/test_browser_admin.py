@@ -62,13 +62,7 @@ def expect_engine_programmes(site, page, count):
     assert engine_programmes(site) == count
 
 
-@pytest.fixture(autouse=True)
-def no_script_errors(page):
-    """Every test also fails on an uncaught error in the page's JavaScript."""
-    errors = []
-    page.on("pageerror", lambda error: errors.append(error))
-    yield
-    assert not errors, errors
+pytestmark = pytest.mark.usefixtures("no_script_errors")
 
 
 @pytest.fixture

@@ -8,7 +8,8 @@ import urllib.request
 
 import pytest
 
-from tests.browser import SCREENSHOTS, free_port, screenshot
+from tests.browser import SCREENSHOTS, screenshot
+from tests.ports import free_port
 
 pytest.importorskip("playwright")
 from playwright.sync_api import expect  # noqa: E402
@@ -17,13 +18,7 @@ PROFILE = ["Mathematics (CSEC)", "English A (CSEC)", "Biology (CSEC)", "Chemistr
            "Chemistry (CAPE:II)", "Biology (CAPE)"]
 
 
-@pytest.fixture(autouse=True)
-def no_script_errors(page):
-    """Every test also fails on an uncaught error in the page's JavaScript."""
-    errors = []
-    page.on("pageerror", lambda error: errors.append(error))
-    yield
-    assert not errors, errors
+pytestmark = pytest.mark.usefixtures("no_script_errors")
 
 
 def engine_search(site, subjects):

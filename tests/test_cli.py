@@ -2,7 +2,6 @@
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from beuwi.cli import main
+from tests.ports import free_port
 
 UPLOADS = Path(__file__).resolve().parent.parent / "uploads"
 SAMPLE = UPLOADS / "sample-catalogue.csv"
@@ -91,12 +91,6 @@ def test_search_without_an_active_catalogue_says_how_to_load_one(runner):
     result = runner.invoke(main, ["search", "-s", "Mathematics (CSEC)"])
     assert result.exit_code == 3
     assert "beuwi load" in result.output
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def get_json(url):

@@ -10,6 +10,7 @@ from beuwi.graph import cypher, cypher_store, open_store
 from beuwi.graph.falkordb_store import FalkorDBStore
 from beuwi.graph.neo4j_store import Neo4jStore
 from beuwi.graph.store import CatalogueConflict, CatalogueNotFound, GraphError, GraphUnavailable
+from tests.ports import free_port
 
 S = SubjectList.default()
 
@@ -218,12 +219,6 @@ def test_reads_cannot_write(store):
     assert store.run("MATCH (n:Intruder) RETURN count(n)", write=True)[0][0] == 0
 
 
-def closed_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def silent_port():
     """A port that accepts connections and never says a word."""
@@ -248,13 +243,13 @@ def silent_port():
 
 @pytest.mark.parametrize("scheme", ["falkordb", "bolt"])
 def test_an_unreachable_server_is_graph_unavailable(scheme):
-    store = open_store({"GRAPH_URI": f"{scheme}://127.0.0.1:{closed_port()}", "GRAPH_TIMEOUT": 1}, write=False)
+    store = open_store({"GRAPH_URI": f"{scheme}://127.0.0.1:{free_port()}", "GRAPH_TIMEOUT": 1}, write=False)
     for call in (store.ping, store.active_version, store.versions):
         with pytest.raises(GraphUnavailable):  # never the driver's own exception
             call()
     store.close()
     with pytest.raises(GraphUnavailable):
-        open_store({"GRAPH_URI": f"{scheme}://127.0.0.1:{closed_port()}", "GRAPH_TIMEOUT": 1})
+        open_store({"GRAPH_URI": f"{scheme}://127.0.0.1:{free_port()}", "GRAPH_TIMEOUT": 1})
 
 
 @pytest.mark.parametrize("scheme", ["falkordb", "bolt"])

@@ -1,11 +1,11 @@
 """The engine's JSON API over a real FalkorDB catalogue."""
 import json
-import socket
 
 import pytest
 
 from beuwi.domain import Programme, Requirements, SubjectList
 from beuwi.search import create_app
+from tests.ports import free_port
 
 S = SubjectList.default()
 
@@ -56,12 +56,6 @@ def search(client, *subjects):
 
 def ids(items):
     return [item["id"] for item in items]
-
-
-def closed_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # --- search ---------------------------------------------------------------------------------------------------
@@ -260,7 +254,7 @@ def test_subjects_reject_an_unknown_level(client):
 
 def test_ping_needs_no_graph():
     # the factory connects to nothing: an unreachable graph does not stop the app or its ping
-    client = create_app({"TESTING": True, "GRAPH_URI": f"falkordb://127.0.0.1:{closed_port()}", "GRAPH_TIMEOUT": 1}).test_client()
+    client = create_app({"TESTING": True, "GRAPH_URI": f"falkordb://127.0.0.1:{free_port()}", "GRAPH_TIMEOUT": 1}).test_client()
     response = client.get("/api/ping")
     assert response.status_code == 200
     assert response.get_json() == {"ok": True}
@@ -287,7 +281,7 @@ def test_without_an_active_catalogue_searches_answer_503(graph_store):
 
 
 def test_unreachable_graph_answers_503_json():
-    app = create_app({"TESTING": True, "GRAPH_URI": f"falkordb://127.0.0.1:{closed_port()}", "GRAPH_TIMEOUT": 1})
+    app = create_app({"TESTING": True, "GRAPH_URI": f"falkordb://127.0.0.1:{free_port()}", "GRAPH_TIMEOUT": 1})
     client = app.test_client()
     health = client.get("/api/health")
     assert health.status_code == 503

@@ -1,0 +1,9 @@
+"""Loopback ports for test servers."""
+import socket
+
+
+def free_port() -> int:
+    """A port nothing listens on right now: a server about to start can take it, a client finds it closed."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
