@@ -7,7 +7,7 @@ PORT ?= 8000
 ADMIN_PORT ?= 8001
 SITE_PORT ?= 8080
 
-.PHONY: run test install install-test clean
+.PHONY: run test install install-test system-packages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,14 +17,16 @@ $(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml
 	$(BIN)/pip install --quiet -e .
 	touch $@
 
-$(VENV)/.installed-test: $(VENV)/.installed node_modules/.installed /usr/bin/chromium
+$(VENV)/.installed-test: $(VENV)/.installed node_modules/.installed system-packages
 	$(BIN)/pip install --quiet -e ".[test]"
 	touch $@
 
-# The browser tests drive Debian's Chromium (a test tool's own browser download does not work here).
-/usr/bin/chromium:
-	apt-get update -qq
-	apt-get install -y -qq --no-install-recommends chromium
+# From Debian: Chromium for the browser tests (a test tool's own browser download does not work here), nginx for
+# the load-balancer test, wrk for `beuwi bench`. Installed only when one is missing.
+SYSTEM_PACKAGES := chromium nginx-light wrk
+system-packages:
+	@command -v chromium >/dev/null && command -v nginx >/dev/null && command -v wrk >/dev/null || { \
+	  apt-get update -qq && apt-get install -y -qq --no-install-recommends $(SYSTEM_PACKAGES); }
 
 # firebase-tools, for the Firebase Auth emulator the tests start.
 node_modules/.installed: package.json package-lock.json

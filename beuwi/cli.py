@@ -22,18 +22,31 @@ host_option = click.option("--host", default="127.0.0.1", show_default=True)
 
 
 def parse_seed(_ctx, _param, path: str | None):
-    """The seed CSV as (file name, parsed catalogue), read before anything starts."""
-    return (Path(path).name, read_catalogue(path, settings()["MAX_UPLOAD_BYTES"])) if path else None
+    """The seed CSV, read and checked before anything starts."""
+    if not path:
+        return None
+    from beuwi.serving import Seed
+
+    return Seed(Path(path).name, Path(path).read_bytes(), read_catalogue(path, settings()["MAX_UPLOAD_BYTES"]))
 
 
 seed_option = click.option("--seed", type=click.Path(exists=True, dir_okay=False), callback=parse_seed,
                            help="Load and activate this CSV when no catalogue is active yet.")
 
 
-def gunicorn_options(workers: int):
+def from_settings(key: str):
+    """A click default read when the command runs, so BEUWI_<key> applies and a bad value is a usage error."""
+    return lambda: settings()[key]
+
+
+def gunicorn_options(workers: int | None = None):
+    """--workers (a fixed default, else BEUWI_WORKERS) and --threads (BEUWI_THREADS)."""
+
     def decorate(command):
-        command = click.option("--threads", default=4, show_default=True, type=int, help="Threads per worker.")(command)
-        return click.option("--workers", default=workers, show_default=True, type=int,
+        command = click.option("--threads", default=from_settings("THREADS"), type=int, help="Threads per worker.",
+                               show_default=f"BEUWI_THREADS or {config.DEFAULTS['THREADS']}")(command)
+        return click.option("--workers", default=workers or from_settings("WORKERS"), type=int,
+                            show_default=workers or f"BEUWI_WORKERS or {config.DEFAULTS['WORKERS']}",
                             help="Gunicorn worker processes.")(command)
 
     return decorate
@@ -188,7 +201,7 @@ def serve() -> None:
 @data_dir_option
 @host_option
 @click.option("--port", default=8000, show_default=True, type=int)
-@gunicorn_options(workers=2)
+@gunicorn_options()
 @seed_option
 def serve_search(data_dir, host, port, workers, threads, seed) -> None:
     """Run the programme engine under gunicorn, starting the embedded graph when none is configured."""
@@ -201,7 +214,7 @@ def serve_search(data_dir, host, port, workers, threads, seed) -> None:
 @data_dir_option
 @host_option
 @click.option("--port", default=8001, show_default=True, type=int)
-@gunicorn_options(workers=1)
+@gunicorn_options(workers=1)  # one process: activations are serialised within it, so BEUWI_WORKERS is not used
 def serve_admin(data_dir, host, port, workers, threads) -> None:
     """Run the admin API under gunicorn, starting the embedded graph when none is configured."""
     from beuwi.serving import serve_admin as run_admin
@@ -218,7 +231,7 @@ def serve_site(host, port, engine, admin) -> None:
     """Serve the static web clients in frontend/ with a config.js naming the two APIs."""
     from beuwi.serving import serve_site as run_site
 
-    run_site(host=host, port=port, engine=engine, admin=admin)
+    run_site(settings(), host=host, port=port, engine=engine, admin=admin)
 
 
 @main.group()
@@ -265,6 +278,54 @@ def dev(data_dir, host, port, admin_port, site_port, seed) -> None:
     from beuwi.serving import serve_all
 
     serve_all(settings(data_dir), host=host, port=port, admin_port=admin_port, site_port=site_port, seed=seed)
+
+
+@main.command()
+@click.option("--quick", is_flag=True, help="Stop at 10,000 programmes, shorter runs (under 3 minutes on 2 cores).")
+@click.option("--smoke", is_flag=True, hidden=True, help="Only the sample workload, 1 s runs (the tests' check).")
+@click.option("--json", "json_file", type=click.Path(dir_okay=False), help="Write the results as JSON here.")
+@click.option("--markdown", "markdown_file", type=click.Path(dir_okay=False), help="Write the Markdown table here.")
+@click.option("--plot", "plot_file", type=click.Path(dir_okay=False), help="Write latency vs catalogue size (PNG).")
+@click.option("--connections", default=8, show_default=True, type=click.IntRange(1), help="wrk connections.")
+@click.option("--wrk-threads", default=2, show_default=True, type=click.IntRange(1), help="wrk threads.")
+@click.option("--duration", type=click.FloatRange(1), help="Seconds of load per workload [quick 3, full 10].")
+@click.option("--workers", type=click.IntRange(1), help="Engine gunicorn workers [BEUWI_WORKERS or 2].")
+@click.option("--threads", type=click.IntRange(1), help="Threads per engine worker [BEUWI_THREADS or 4].")
+@click.option("--max-p99-ms", default=500.0, show_default=True, type=float,
+              help="Exit 1 when any workload's end-to-end p99 is this or more (or any request failed).")
+def bench(quick, smoke, json_file, markdown_file, plot_file, connections, wrk_threads, duration, workers, threads,
+          max_p99_ms) -> None:
+    """Benchmark the engine over HTTP with wrk against the original query, on generated catalogues.
+
+    Starts its own embedded graph (or uses BEUWI_GRAPH_URI, in a graph of its own) and engine.
+    """
+    from beuwi.bench import report
+    from beuwi.bench.run import BenchError, Options, run
+    from beuwi.bench.wrk import WrkError
+
+    values = settings()
+    options = Options(mode="smoke" if smoke else "quick" if quick else "full", connections=connections,
+                      duration=duration, workers=workers or int(values.get("WORKERS", 2)),
+                      threads=threads or int(values.get("THREADS", 4)), wrk_threads=wrk_threads)
+    try:
+        data = run(values, options)
+    except (BenchError, WrkError) as exc:
+        click.echo(f"beuwi bench: {exc}", err=True)
+        sys.exit(2)
+    except GraphError as exc:
+        graph_failure(exc)
+    table = report.markdown(data)
+    for path, write in ((json_file, lambda p: Path(p).write_text(json.dumps(data, indent=2) + "\n")),
+                        (markdown_file, lambda p: Path(p).write_text(table)),
+                        (plot_file, lambda p: report.plot(data, p))):
+        if path:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            write(path)
+    click.echo(table)
+    failures = report.over_limit(data, max_p99_ms)
+    if failures:
+        click.echo("beuwi bench: FAILED\n  " + "\n  ".join(failures), err=True)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -12,8 +12,10 @@ DEFAULTS = {
     "GRAPH_PASSWORD": "",
     "GRAPH_TIMEOUT": 5.0,  # seconds before a graph call counts as unavailable
     "CORS_ORIGINS": "*",  # comma-separated origins allowed to call the engine from a browser
-    "CACHE_SECONDS": 60,  # Cache-Control max-age of catalogue responses
+    "CACHE_SECONDS": 0,  # Cache-Control max-age of catalogue answers; 0: no-cache (always revalidate by ETag)
     "ACTIVE_CHECK_SECONDS": 1.0,  # how stale the engine's view of the active version may be
+    "ANSWER_CACHE_MB": 32,  # per engine worker: search answers kept for repeated searches; 0 turns the cache off
+    "MATCHER": "compiled",  # eligibility per search: compiled (in-memory index) or cypher (the graph's query, reference)
     "MAX_PROFILE_SUBJECTS": 60,  # subjects one search may name
     "MAX_UPLOAD_BYTES": 10 * 1024 * 1024,  # size limit of a catalogue CSV
     "BACKEND": "local",  # admin storage and auth: local (data dir, SQLite, token) or firebase
@@ -21,7 +23,13 @@ DEFAULTS = {
     "ADMIN_EMAILS": "",  # firebase mode: comma-separated emails allowed in without the admin claim
     "FIREBASE_PROJECT": "demo-beuwi",  # Firebase project id (a demo- id only works against the emulators)
     "FIREBASE_BUCKET": "",  # Storage bucket; empty: <project>.appspot.com
+    "FIREBASE_API_KEY": "",  # the project's Web API key, for the dashboard's email sign-in (public, not a secret)
     "FIRESTORE_PREFIX": "beuwi",  # Firestore collections <prefix>_uploads and <prefix>_audit
+    "WORKERS": 2,  # engine gunicorn worker processes, each with its own snapshot (the admin app always runs 1)
+    "THREADS": 4,  # threads per gunicorn worker, engine and admin app
+    "TIMEOUT": 30,  # seconds a gunicorn worker may be silent before it is killed and replaced
+    "GRACEFUL_TIMEOUT": 10,  # seconds after SIGTERM for requests in flight to finish before workers are killed
+    "KEEPALIVE": 5,  # seconds a gunicorn worker keeps an idle client (or load balancer) connection open
 }
 
 

@@ -9,8 +9,9 @@ PREFLIGHT_MAX_AGE = 600
 
 
 class Cors:
-    def __init__(self, origins: str, methods: str = "GET, POST, OPTIONS", headers: str = "Content-Type, If-None-Match"):
-        self.methods, self.headers = methods, headers
+    def __init__(self, origins: str, methods: str = "GET, POST, OPTIONS", headers: str = "Content-Type, If-None-Match",
+                 expose: str = ""):
+        self.methods, self.headers, self.expose = methods, headers, expose
         listed = [o.strip().rstrip("/") for o in str(origins).split(",") if o.strip()]
         self.any = "*" in listed
         self.origins = frozenset(listed)
@@ -49,6 +50,8 @@ class Cors:
         allowed = self.allow(request.headers.get("Origin"))
         if allowed:
             response.headers["Access-Control-Allow-Origin"] = allowed
+            if self.expose:
+                response.headers["Access-Control-Expose-Headers"] = self.expose
         if not self.any:
             response.vary.add("Origin")  # the answer differs per origin, so shared caches must key on it
         return response

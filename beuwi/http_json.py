@@ -29,19 +29,30 @@ def no_store(body: dict, status: int = 200) -> Response:
     return response
 
 
-def cached(tag: str, build: Callable[[], dict]) -> Response:
+def json_bytes(body: bytes, status: int = 200) -> Response:
+    """An answer already serialised as JSON."""
+    return current_app.response_class(body, status=status, mimetype="application/json")
+
+
+def cached(tag: str, build: Callable[[], dict | bytes]) -> Response:
     """A public, cacheable answer whose weak ETag is `tag`; a matching If-None-Match gets 304 without building it.
 
     The tag is the catalogue version (plus the package version), so caches revalidate exactly when the active
-    catalogue or the engine changes; the URL already distinguishes queries.
+    catalogue or the engine changes; the URL already distinguishes queries. With CACHE_SECONDS at 0 (the default)
+    every reuse is revalidated, so an activation shows at once; a CDN in front may trade that for a max-age.
     """
     if request.if_none_match.contains_weak(tag):
         response = empty(304)
     else:
-        response = jsonify(build())
+        body = build()
+        response = json_bytes(body) if isinstance(body, bytes) else jsonify(body)
     response.set_etag(tag, weak=True)
     response.cache_control.public = True
-    response.cache_control.max_age = int(current_app.config["CACHE_SECONDS"])
+    seconds = int(current_app.config["CACHE_SECONDS"])
+    if seconds > 0:
+        response.cache_control.max_age = seconds
+    else:
+        response.cache_control.no_cache = True  # reuse only after a revalidation, which costs a 304
     return response
 
 

@@ -11,14 +11,18 @@ import subprocess
 import sys
 import time
 from contextlib import closing, contextmanager
-from typing import Callable, Iterator
+from dataclasses import dataclass
+from typing import Callable, Iterator, Mapping
 
 import click
 from flask import Flask
 from gunicorn.app.base import BaseApplication
+from gunicorn.http import wsgi
 
+from beuwi import config
 from beuwi.csv_catalogue import ParsedCatalogue
 from beuwi.graph import EmbeddedServer, open_store
+from beuwi.graph.store import GraphError
 
 
 class FlaskServer(BaseApplication):
@@ -35,6 +39,35 @@ class FlaskServer(BaseApplication):
         return self.factory()
 
 
+class WholeResponse(wsgi.Response):
+    """Gunicorn's response, with the headers put on the wire in the same write as the first body chunk.
+
+    Gunicorn writes them separately. A process killed between the two writes leaves the load balancer with headers
+    it has already passed on and a body that never comes: a failed request it cannot retry on another engine. In one
+    write, a killed process has sent either nothing, and the balancer retries elsewhere, or the whole answer.
+    """
+
+    def write(self, arg):
+        if self.headers_sent:
+            return super().write(arg)
+        sock, self.sock = self.sock, _Collector()
+        try:
+            super().write(arg)
+            sock.sendall(b"".join(self.sock.written))
+        finally:
+            self.sock = sock
+
+
+class _Collector:
+    """Stands in for the client socket while gunicorn writes the headers and the first chunk."""
+
+    def __init__(self):
+        self.written: list[bytes] = []
+
+    def sendall(self, data: bytes) -> None:
+        self.written.append(data)
+
+
 @contextmanager
 def graph_for_workers(settings: dict) -> Iterator[str]:
     """The graph URI the workers use; an embedded server started here lives until the block ends."""
@@ -48,37 +81,75 @@ def graph_for_workers(settings: dict) -> Iterator[str]:
             server.stop()
 
 
-def run(factory: Callable[[], Flask], *, host: str, port: int, workers: int, threads: int, banner: list[str]) -> None:
+def run(factory: Callable[[], Flask], *, host: str, port: int, workers: int, threads: int, banner: list[str],
+        settings: Mapping = config.DEFAULTS) -> None:
     def when_ready(_arbiter):
         for line in banner:
             click.echo(line)
 
+    wsgi.Response = WholeResponse  # what gunicorn makes each response with (wsgi.create)
     FlaskServer(factory, {
         "bind": f"{host}:{port}", "workers": workers, "threads": threads, "worker_class": "gthread",
-        "timeout": 30, "graceful_timeout": 10, "keepalive": 5, "when_ready": when_ready,
+        "timeout": settings["TIMEOUT"], "graceful_timeout": settings["GRACEFUL_TIMEOUT"],
+        "keepalive": settings["KEEPALIVE"], "when_ready": when_ready,
         "accesslog": None, "errorlog": "-", "loglevel": "warning",
     }).run()
 
 
-def seed_catalogue(settings: dict, uri: str, seed: tuple[str, ParsedCatalogue] | None) -> str | None:
-    """Load and activate the seed when no catalogue is active yet; the active version either way."""
+@dataclass(frozen=True)
+class Seed:
+    """A catalogue CSV to serve when no catalogue is active yet."""
+
+    name: str
+    data: bytes
+    parsed: ParsedCatalogue
+
+
+def seed_catalogue(settings: dict, uri: str, seed: Seed | None) -> str | None:
+    """Load and activate the seed into the graph when no catalogue is active yet; the active version either way."""
     with closing(open_store({**settings, "GRAPH_URI": uri})) as store:
         if seed and store.active_version() is None:
-            name, parsed = seed
-            version = store.activate(store.load(parsed.programmes, source=name).id)
-            click.echo(f"loaded and activated {name}: catalogue {version.id}, {version.programmes} programmes")
+            version = store.activate(store.load(seed.parsed.programmes, source=seed.name).id)
+            click.echo(f"loaded and activated {seed.name}: catalogue {version.id}, {version.programmes} programmes")
         return store.active_version()
 
 
+def seed_upload(settings: dict, uri: str, seed: Seed | None) -> None:
+    """Upload and activate the seed through the admin services when no catalogue is active yet, so the dashboard
+    lists it like any upload (it can be downloaded, rolled back to, and deleted once another one is active)."""
+    from beuwi.admin import uploads
+    from beuwi.admin.app import build_stores
+
+    stores = build_stores({**settings, "GRAPH_URI": uri})
+    try:
+        if seed and stores.graph.active_version() is None:
+            record, _ = uploads.upload(stores, seed.data, seed.name, "seed", settings["MAX_UPLOAD_BYTES"])
+            uploads.activate(stores, record.id, "seed")
+            click.echo(f"uploaded and activated {seed.name}: upload {record.id}, {record.programmes} programmes")
+    finally:
+        stores.graph.close()
+
+
+def startup_catalogue(settings: dict, uri: str, seed: Seed | None) -> str:
+    """What the banner calls active. Without a seed an unreachable graph does not stop the engine: it starts unready
+    (503) and serves once the graph answers, so replicas need not be started after the graph."""
+    try:
+        return seed_catalogue(settings, uri, seed) or "none active"
+    except GraphError as exc:
+        if seed:
+            raise
+        return f"unknown, graph unreachable: {exc}"
+
+
 def serve_engine(settings: dict, *, host: str, port: int, workers: int, threads: int,
-                 seed: tuple[str, ParsedCatalogue] | None = None) -> None:
+                 seed: Seed | None = None) -> None:
     from beuwi.search import create_app
 
     with graph_for_workers(settings) as uri:
-        active = seed_catalogue(settings, uri, seed)
+        active = startup_catalogue(settings, uri, seed)
         base = f"http://{host}:{port}"
-        run(create_app, host=host, port=port, workers=workers, threads=threads, banner=[
-            f"BeUWI programme engine: {base}/api/health  (catalogue {active or 'none active'})",
+        run(create_app, host=host, port=port, workers=workers, threads=threads, settings=settings, banner=[
+            f"BeUWI programme engine: {base}/api/health  (catalogue {active})",
             f"  search:  {base}/api/search?subject=Mathematics%20(CSEC)&subject=English%20A%20(CSEC)",
             f"  OpenAPI: {base}/api/openapi.json    graph: {uri}",
         ])
@@ -91,24 +162,28 @@ def serve_admin(settings: dict, *, host: str, port: int, workers: int, threads: 
     with graph_for_workers(settings) as uri:
         if settings["BACKEND"] == "local":
             local_token(settings)  # generated (and shown) once here, not by each worker
-        run(create_app, host=host, port=port, workers=workers, threads=threads, banner=[
+        run(create_app, host=host, port=port, workers=workers, threads=threads, settings=settings, banner=[
             f"BeUWI admin API: http://{host}:{port}/api/uploads  (backend {settings['BACKEND']}, graph {uri})",
         ])
 
 
-def serve_site(*, host: str, port: int, engine: str, admin: str) -> None:
-    from beuwi.site import create_app
+def serve_site(settings: dict, *, host: str, port: int, engine: str, admin: str) -> None:
+    from beuwi.site import create_app, firebase_sign_in
 
-    run(lambda: create_app(engine, admin), host=host, port=port, workers=1, threads=8, banner=[
+    try:
+        firebase = firebase_sign_in(settings)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+    run(lambda: create_app(engine, admin, firebase), host=host, port=port, workers=1, threads=8, banner=[
         f"BeUWI web clients: student search http://{host}:{port}/search/  admin dashboard http://{host}:{port}/admin/",
     ])
 
 
 def serve_all(settings: dict, *, host: str, port: int, admin_port: int, site_port: int,
-              seed: tuple[str, ParsedCatalogue] | None = None) -> None:
+              seed: Seed | None = None) -> None:
     """The engine, the admin app and the web clients on one graph, stopped together (what `make run` starts)."""
     with graph_for_workers(settings) as uri:
-        seed_catalogue(settings, uri, seed)
+        seed_upload(settings, uri, seed)
         env = {**os.environ, "BEUWI_GRAPH_URI": uri}
         beuwi = [sys.executable, "-m", "beuwi.cli", "serve"]
         children = [subprocess.Popen([*beuwi, "search", "--host", host, "--port", str(port)], env=env),

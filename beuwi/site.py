@@ -5,11 +5,27 @@ In production the same files go to a CDN (Firebase Hosting) with a config.js of 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from flask import Flask, Response, redirect, send_from_directory
 
 FRONTEND = Path(__file__).resolve().parent.parent / "frontend"
+
+
+def firebase_sign_in(settings: dict) -> dict | None:
+    """What the dashboard needs to sign in with Firebase, when the admin app uses the Firebase backend.
+
+    Against the Auth emulator any API key is accepted, so a demo project needs none configured.
+    """
+    if settings["BACKEND"] != "firebase":
+        return None
+    emulator = os.environ.get("FIREBASE_AUTH_EMULATOR_HOST")
+    key = settings["FIREBASE_API_KEY"] or ("emulator" if emulator else "")
+    if not key:
+        raise ValueError("BEUWI_BACKEND=firebase: set BEUWI_FIREBASE_API_KEY (the project's Web API key) "
+                         "so the dashboard can sign admins in")
+    return {"apiKey": key, "authEmulator": f"http://{emulator}" if emulator else None}
 
 
 def create_app(engine: str, admin: str, firebase: dict | None = None, root: Path = FRONTEND) -> Flask:

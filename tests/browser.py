@@ -8,8 +8,10 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 from tests.ports import free_port
@@ -25,16 +27,14 @@ class Site:
     url: str  # the static site root, ending in /
     engine: str
     admin: str
-    admin_token: str
+    admin_token: str  # local backend only
 
 
-@pytest.fixture(scope="session")
-def site(tmp_path_factory):
-    """`beuwi dev` on a fresh data dir with the sample catalogue: what `make run` gives a user."""
-    data = tmp_path_factory.mktemp("site")
+@contextmanager
+def dev_site(data: Path, env: dict, admin_token: str = "") -> Iterator[Site]:
+    """`beuwi dev` on a fresh data dir with the sample catalogue as its seed, stopped at the end."""
     engine, admin, static = free_port(), free_port(), free_port()
-    token = "browser-test-admin-token"
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("BEUWI_")}, "BEUWI_ADMIN_TOKEN": token}
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("BEUWI_")}, **env}
     log = open(data / "dev.log", "wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "beuwi.cli", "dev", "--data-dir", str(data), "--port", str(engine),
@@ -43,20 +43,32 @@ def site(tmp_path_factory):
     urls = [f"http://127.0.0.1:{engine}/api/health", f"http://127.0.0.1:{admin}/api/health",
             f"http://127.0.0.1:{static}/config.js"]
     deadline = time.monotonic() + 90
-    for url in urls:
-        while True:
-            try:
-                urllib.request.urlopen(url, timeout=5).close()
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    process.kill()
-                    pytest.fail(f"beuwi dev did not start:\n{(data / 'dev.log').read_text()[-3000:]}", pytrace=False)
-                time.sleep(0.2)
-    yield Site(f"http://127.0.0.1:{static}/", f"http://127.0.0.1:{engine}", f"http://127.0.0.1:{admin}", token)
-    process.send_signal(signal.SIGTERM)
-    process.wait(timeout=60)
-    log.close()
+    try:
+        for url in urls:
+            while True:
+                try:
+                    urllib.request.urlopen(url, timeout=5).close()
+                    break
+                except OSError:
+                    if process.poll() is not None or time.monotonic() > deadline:
+                        pytest.fail(f"beuwi dev did not start:\n{(data / 'dev.log').read_text()[-3000:]}", pytrace=False)
+                    time.sleep(0.2)
+        yield Site(f"http://127.0.0.1:{static}/", f"http://127.0.0.1:{engine}", f"http://127.0.0.1:{admin}", admin_token)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory):
+    """What `make run` gives a user: the local backend, signed in with the admin token."""
+    token = "browser-test-admin-token"
+    with dev_site(tmp_path_factory.mktemp("site"), {"BEUWI_ADMIN_TOKEN": token}, token) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")

@@ -240,7 +240,7 @@ def test_downloads_keep_any_filename_safe(client, auth):
     assert disposition.startswith("attachment") and "filename*=UTF-8''Cat%C3%A1logo%20%E2%80%93%202026.csv" in disposition
 
 
-def test_the_dashboard_may_call_from_another_origin(stores, backend):
+def test_the_dashboard_may_call_from_another_origin(stores, backend, auth):
     client = create_app({**backend, "ADMIN_STORES": stores, "CORS_ORIGINS": "http://dashboard.test"}).test_client()
     preflight = client.options("/api/uploads/x", headers={
         "Origin": "http://dashboard.test", "Access-Control-Request-Method": "DELETE",
@@ -250,3 +250,8 @@ def test_the_dashboard_may_call_from_another_origin(stores, backend):
     assert "DELETE" in preflight.headers["Access-Control-Allow-Methods"]
     denied = client.options("/api/uploads", headers={"Origin": "http://evil.test", "Access-Control-Request-Method": "GET"})
     assert denied.status_code == 403
+    # The page on the other origin may read a download's file name.
+    upload = post_file(client, SAMPLE, auth).get_json()
+    download = client.get(f"/api/uploads/{upload['id']}/source", headers={**auth, "Origin": "http://dashboard.test"})
+    assert download.headers["Access-Control-Allow-Origin"] == "http://dashboard.test"
+    assert download.headers["Access-Control-Expose-Headers"] == "Content-Disposition"

@@ -3,13 +3,15 @@ from __future__ import annotations
 
 import csv
 import json
+import uuid
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.browser import ROOT, SCREENSHOTS, screenshot
-from tests.emulators import sign_up
+from tests.browser import ROOT, SCREENSHOTS, dev_site, screenshot
+from tests.emulators import BUCKET, PROJECT, sign_up
+from tests.emulators import sign_in as id_token
 
 pytest.importorskip("playwright")
 from playwright.sync_api import expect  # noqa: E402
@@ -17,6 +19,7 @@ from playwright.sync_api import expect  # noqa: E402
 SAMPLE = ROOT / "uploads" / "sample-catalogue.csv"
 ROW_ERRORS = ROOT / "uploads" / "broken" / "row-errors.csv"
 EMPTY = ROOT / "uploads" / "broken" / "empty.csv"
+REGISTRAR, PASSWORD = "registrar@example.edu", "correct horse battery"
 
 
 def admin_call(site, method, path):
@@ -246,26 +249,74 @@ def test_phone_layout(site, page, sample_restored):
     expect(row(page, broken)).to_have_count(0)
 
 
-def test_firebase_sign_in_goes_through_the_identity_toolkit(site, page, auth_emulator):
-    """With `firebase` in config.js the page signs in by email and password against the (emulated) Auth service
-    and sends the ID token it gets as the bearer. This site's admin app uses the local backend, so it refuses that
-    token, and the page must show the admin API's own message."""
-    sign_up(auth_emulator, "registrar@example.edu", "correct horse battery")
-    config = {"engine": site.engine, "admin": site.admin,
-              "firebase": {"apiKey": "demo-key", "authEmulator": f"http://{auth_emulator}"}}
-    page.route("**/config.js", lambda route: route.fulfill(
-        content_type="text/javascript", body=f"window.BEUWI_CONFIG = {json.dumps(config)};"))
+@pytest.fixture(scope="module")
+def firebase_site(tmp_path_factory, firestore_emulator, storage_emulator, auth_emulator):
+    """`beuwi dev` with the Firebase backend: Firestore, Storage and Auth emulators, one allow-listed admin."""
+    env = {"BEUWI_BACKEND": "firebase", "BEUWI_FIREBASE_PROJECT": PROJECT, "BEUWI_FIREBASE_BUCKET": BUCKET,
+           "BEUWI_FIRESTORE_PREFIX": f"browser{uuid.uuid4().hex[:8]}", "BEUWI_ADMIN_EMAILS": REGISTRAR,
+           "FIRESTORE_EMULATOR_HOST": firestore_emulator, "STORAGE_EMULATOR_HOST": storage_emulator,
+           "FIREBASE_AUTH_EMULATOR_HOST": auth_emulator}
+    sign_up(auth_emulator, REGISTRAR, PASSWORD)
+    sign_up(auth_emulator, "lecturer@example.edu", PASSWORD)
+    with dev_site(tmp_path_factory.mktemp("firebase-site"), env) as running:
+        yield running
+
+
+def firebase_sign_in(page, email, password):
+    page.get_by_test_id("email").fill(email)
+    page.get_by_test_id("password").fill(password)
+    page.get_by_test_id("signin-button").click()
+
+
+def test_firebase_admin_signs_in_uploads_activates_rolls_back_and_deletes(firebase_site, page, auth_emulator):
+    """The whole admin journey on the Firebase backend: email sign-in through the (emulated) Identity Toolkit,
+    files in Storage, records in Firestore, the ID token checked by the admin app."""
+    site = firebase_site
     page.goto(site.url + "admin/")
     expect(page.get_by_test_id("token")).to_be_hidden()
 
-    page.get_by_test_id("email").fill("registrar@example.edu")
-    page.get_by_test_id("password").fill("wrong password")
-    page.get_by_test_id("signin-button").click()
+    firebase_sign_in(page, REGISTRAR, "wrong password")
     expect(page.get_by_test_id("signin-error")).to_contain_text("password is wrong")
-
-    page.get_by_test_id("password").fill("correct horse battery")
-    page.get_by_test_id("signin-button").click()
-    # "invalid admin token", not "send Authorization: Bearer <token>": the ID token was sent.
-    expect(page.get_by_test_id("signin-error")).to_have_text("invalid admin token")
+    firebase_sign_in(page, "lecturer@example.edu", PASSWORD)  # a real user, but not an administrator
+    expect(page.get_by_test_id("signin-error")).to_have_text(
+        "lecturer@example.edu is not an administrator (ask for `beuwi admin grant EMAIL`)")
     expect(page.get_by_test_id("uploads-table")).not_to_be_visible()
+
+    firebase_sign_in(page, REGISTRAR, PASSWORD)
+    expect(page.get_by_test_id("uploads-table")).to_be_visible()
+    expect(page.get_by_test_id("signed-in-as")).to_have_text(REGISTRAR)
+    # `beuwi dev --seed` went in as an upload, so there is an active one to roll back to.
+    seed = page.get_by_test_id("upload-row").first.get_attribute("data-upload-id")
+    expect(row(page, seed).get_by_test_id("active-badge")).to_be_visible()
+    assert engine_programmes(site) == 102
+
+    broken = upload(page, ROW_ERRORS)
+    expect(page.get_by_test_id("upload-result")).to_contain_text("7 rows had errors")
+    row(page, broken).get_by_test_id("view-errors").click()
+    expect(page.get_by_test_id("errors-dialog").get_by_test_id("error-row")).to_have_count(7)
+    page.get_by_test_id("errors-close").click()
+
+    row(page, broken).get_by_test_id("activate").click()
+    confirm(page)
+    expect(page.get_by_test_id("status")).to_have_text(f"Activated {broken}: students now see 3 programmes.")
+    expect_engine_programmes(site, page, 3)
+    row(page, seed).get_by_test_id("activate").click()
+    confirm(page)
+    expect_engine_programmes(site, page, 102)
+    row(page, broken).get_by_test_id("delete").click()
+    confirm(page)
+    expect(row(page, broken)).to_have_count(0)
+    screenshot(page, "admin-firebase.png")
+
+    # What the page did is what the admin API records, under the signed-in user's name.
+    token = id_token(auth_emulator, REGISTRAR, PASSWORD)
+    request = urllib.request.Request(site.admin + "/api/audit", headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        audit = json.load(response)["entries"]
+    assert [(e["who"], e["action"], e["upload_id"]) for e in audit[:4]] == [
+        (REGISTRAR, "delete", broken), (REGISTRAR, "activate", seed), (REGISTRAR, "activate", broken),
+        (REGISTRAR, "upload", broken)]
+
+    page.get_by_test_id("sign-out").click()
+    expect(page.get_by_test_id("email")).to_be_visible()
     assert page.evaluate("sessionStorage.length") == 0

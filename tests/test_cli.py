@@ -204,6 +204,14 @@ def test_dev_runs_the_engine_the_admin_app_and_the_site_and_stops_them(tmp_path)
                 assert process.poll() is None and time.monotonic() < deadline, process.stdout.read()
                 time.sleep(0.2)
         assert engine["catalogue"] and admin == {"status": "ok"}
+        # The seed went in as an admin upload, so the dashboard lists it as the active one.
+        token = (tmp_path / "admin-token").read_text()
+        listing = urllib.request.Request(f"http://127.0.0.1:{admin_port}/api/uploads",
+                                         headers={"Authorization": f"Bearer {token}"})
+        with urllib.request.urlopen(listing, timeout=10) as response:
+            uploads = json.load(response)["uploads"]
+        assert [(u["id"], u["filename"], u["active"], u["uploaded_by"]) for u in uploads] == [
+            (engine["catalogue"], SAMPLE.name, True, "seed")]
         assert f'"engine": "http://127.0.0.1:{engine_port}"' in config
         assert f'"admin": "http://127.0.0.1:{admin_port}"' in config
     finally:

@@ -64,6 +64,13 @@ def test_programmes_round_trip_every_field_in_order(store):
     assert store.programmes(version.id) == CATALOGUE
 
 
+def test_large_catalogues_are_read_page_by_page_in_order(store, monkeypatch):
+    monkeypatch.setattr(cypher_store, "READ_PAGE", 4)
+    programmes = [programme(f"p{i:02d}", mandatory=["Mathematics (CSEC)"]) for i in range(11)]
+    version = store.load(programmes)
+    assert store.programmes(version.id) == programmes
+
+
 def test_versions_newest_first_and_one_active(store):
     first = store.load(CATALOGUE[:1])
     second = store.load(CATALOGUE)

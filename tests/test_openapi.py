@@ -126,6 +126,8 @@ def documented(path, method, status):
 @pytest.mark.parametrize("path, method, request_kwargs, status", [
     ("/api/ping", "get", {"path": "/api/ping"}, 200),
     ("/api/health", "get", {"path": "/api/health"}, 200),
+    ("/api/health/live", "get", {"path": "/api/health/live"}, 200),
+    ("/api/health/ready", "get", {"path": "/api/health/ready"}, 200),
     ("/api/search", "get", {"path": "/api/search", "query_string": [("subject", s) for s in MATHS]}, 200),
     ("/api/search", "get", {"path": "/api/search", "query_string": {"subject": "Chemestry (CSEC)"}}, 400),
     ("/api/search", "post", {"path": "/api/search", "json": {"subjects": MATHS}}, 200),
@@ -156,6 +158,9 @@ def test_unavailable_answers_fit_the_document(graph_store):
     health = client.get("/api/health")
     check(health.get_json(), documented("/api/health", "get", 200))
     assert health.get_json()["catalogue"] is None
+    ready = client.get("/api/health/ready")
+    assert ready.status_code == 503
+    check(ready.get_json(), documented("/api/health/ready", "get", 503))
 
 
 def test_the_validator_rejects_what_the_document_forbids():

@@ -4,8 +4,10 @@ import json
 import pytest
 
 from beuwi.domain import Programme, Requirements, SubjectList
+from beuwi.graph import open_store
 from beuwi.search import create_app
 from tests.ports import free_port
+from tests.processes import RestartableGraph
 
 S = SubjectList.default()
 
@@ -252,9 +254,15 @@ def test_subjects_reject_an_unknown_level(client):
     assert response.get_json() == {"error": "unknown level 'GCSE' (use CSEC or CAPE)"}
 
 
+def unreachable_graph_client():
+    """An app whose graph URI points at a closed port."""
+    config = {"TESTING": True, "GRAPH_URI": f"falkordb://127.0.0.1:{free_port()}", "GRAPH_TIMEOUT": 1}
+    return create_app(config).test_client()
+
+
 def test_ping_needs_no_graph():
     # the factory connects to nothing: an unreachable graph does not stop the app or its ping
-    client = create_app({"TESTING": True, "GRAPH_URI": f"falkordb://127.0.0.1:{free_port()}", "GRAPH_TIMEOUT": 1}).test_client()
+    client = unreachable_graph_client()
     response = client.get("/api/ping")
     assert response.status_code == 200
     assert response.get_json() == {"ok": True}
@@ -281,8 +289,7 @@ def test_without_an_active_catalogue_searches_answer_503(graph_store):
 
 
 def test_unreachable_graph_answers_503_json():
-    app = create_app({"TESTING": True, "GRAPH_URI": f"falkordb://127.0.0.1:{free_port()}", "GRAPH_TIMEOUT": 1})
-    client = app.test_client()
+    client = unreachable_graph_client()
     health = client.get("/api/health")
     assert health.status_code == 503
     assert health.get_json()["status"] == "unavailable"
@@ -292,6 +299,63 @@ def test_unreachable_graph_answers_503_json():
     assert response.status_code == 503
     assert response.get_json()["error"].startswith("catalogue unavailable: ")
     assert client.get("/api/subjects").status_code == 200
+
+
+def test_liveness_touches_nothing():
+    client = unreachable_graph_client()
+    response = client.get("/api/health/live")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "live"}
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_ready_names_the_catalogue_served(client, version):
+    response = client.get("/api/health/ready")
+    assert response.status_code == 200
+    assert response.get_json() == {"ready": True, "catalogue": version}
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_not_ready_without_an_active_catalogue(graph_store):
+    graph_store.load(CATALOGUE)  # loaded but never activated
+    response = make_app(graph_store).test_client().get("/api/health/ready")
+    assert response.status_code == 503
+    assert response.get_json() == {"ready": False, "error": "no catalogue is active"}
+
+
+def test_not_ready_when_the_graph_never_answered():
+    client = unreachable_graph_client()
+    response = client.get("/api/health/ready")
+    assert response.status_code == 503
+    assert response.get_json()["ready"] is False
+    assert response.get_json()["error"].startswith("catalogue unavailable: ")
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+@pytest.fixture
+def outage(tmp_path):
+    """A store on a FalkorDB of this test's own, which the test stops."""
+    graph = RestartableGraph(tmp_path)
+    store = open_store({"GRAPH_URI": graph.uri, "GRAPH_TIMEOUT": 1})
+    yield graph, store
+    store.close()
+    graph.stop()
+
+
+def test_a_graph_outage_bridged_by_a_snapshot_is_degraded_but_ready(outage):
+    graph, store = outage
+    version = store.activate(store.load(CATALOGUE).id).id
+    client = make_app(store).test_client()
+    assert search(client, *MATHS).status_code == 200  # the engine now holds a snapshot
+    graph.stop()
+    health = client.get("/api/health")
+    assert health.status_code == 200
+    body = health.get_json()
+    assert (body["status"], body["catalogue"]) == ("degraded", version)
+    assert body["error"].startswith("graph unavailable: ")
+    # Still ready: taking every replica out of the load balancer would turn stale answers into none at all.
+    assert client.get("/api/health/ready").get_json() == {"ready": True, "catalogue": version}
+    assert search(client, *MATHS).get_json()["catalogue"] == version
 
 
 def test_activating_a_new_version_is_picked_up(graph_store, client, version):
@@ -326,6 +390,12 @@ def test_catalogue_answers_are_cacheable_and_revalidate_with_304(client, path):
     assert again.headers["ETag"] == etag
     assert again.headers["Cache-Control"] == "public, max-age=123"
     assert client.get(path, headers={"If-None-Match": 'W/"something-else"'}).status_code == 200
+
+
+def test_by_default_caches_must_revalidate_so_an_activation_shows_at_once(graph_store, version):
+    response = make_app(graph_store).test_client().get("/api/faculties")
+    assert response.headers["Cache-Control"] == "public, no-cache"
+    assert response.headers["ETag"]
 
 
 @pytest.mark.parametrize("path", ["/api/search", "/api/programmes", "/api/programmes/foundation", "/api/faculties"])
@@ -442,3 +512,28 @@ def test_unexpected_exceptions_answer_500_json_without_a_trace(graph_store, vers
     assert response.get_json() == {"error": "internal error"}
     assert b"secret detail" not in response.data and b"Traceback" not in response.data
 
+
+
+# --- the answer cache -----------------------------------------------------------------------------------------------
+
+def test_a_repeated_search_is_answered_from_the_cache_until_the_catalogue_changes(graph_store, client, version):
+    first = search(client, *MATHS)
+    again = search(client, *MATHS)
+    assert first.headers["Server-Timing"].endswith(";desc=miss")
+    assert again.headers["Server-Timing"].endswith(";desc=hit")
+    assert again.data == first.data
+    assert client.post("/api/search", json={"subjects": MATHS}).headers["Server-Timing"].endswith(";desc=hit")
+    # The same subjects in another order are another answer: `subjects` echoes the order given.
+    assert search(client, *reversed(MATHS)).headers["Server-Timing"].endswith(";desc=miss")
+
+    newer = graph_store.load(CATALOGUE[:2], source="test")
+    graph_store.activate(newer.id)
+    after = search(client, *MATHS)
+    assert after.headers["Server-Timing"].endswith(";desc=miss")
+    assert after.get_json()["catalogue"] == newer.id
+
+
+def test_the_answer_cache_can_be_turned_off(graph_store, version):
+    client = make_app(graph_store, ANSWER_CACHE_MB=0).test_client()
+    search(client, *MATHS)
+    assert search(client, *MATHS).headers["Server-Timing"].endswith(";desc=miss")

@@ -41,10 +41,14 @@ class Admin:
     def stores(self) -> Stores:
         with self._lock:
             if self._stores is None:
-                files, meta = BACKENDS[self._config["BACKEND"]]()
-                self._stores = Stores(files.from_settings(self._config), meta.from_settings(self._config),
-                                      open_store(self._config))
+                self._stores = build_stores(self._config)
         return self._stores
+
+
+def build_stores(config: Mapping) -> Stores:
+    """The file, metadata and graph stores the configured backend uses."""
+    files, meta = BACKENDS[config["BACKEND"]]()
+    return Stores(files.from_settings(config), meta.from_settings(config), open_store(config))
 
 
 def _local():
@@ -72,8 +76,10 @@ def create_app(test_config: Mapping | None = None) -> Flask:
     app.json.sort_keys = False
     app.extensions["beuwi.admin"] = Admin(app.config)
     register_errors(app)
-    # The dashboard is a static site on another origin; the bearer token travels in Authorization.
-    Cors(app.config["CORS_ORIGINS"], "GET, POST, DELETE, OPTIONS", "Authorization, Content-Type").init_app(app)
+    # The dashboard is a static site on another origin; the bearer token travels in Authorization, and downloads
+    # name their file in Content-Disposition, which a cross-origin page can only read when it is exposed.
+    Cors(app.config["CORS_ORIGINS"], "GET, POST, DELETE, OPTIONS", "Authorization, Content-Type",
+         expose="Content-Disposition").init_app(app)
     app.register_blueprint(bp)
 
     @app.get("/api/health")

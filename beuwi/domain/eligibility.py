@@ -30,8 +30,8 @@ class Profile:
         return cls((r.subject, r.min_grade) for r in refs)
 
     def meets(self, ref: SubjectRef) -> bool:
-        held = ref.subject in self.grades
-        return ref.met_by(self.grades.get(ref.subject), held)
+        grade = self.grades.get(ref.subject, _NOT_HELD)
+        return grade is not _NOT_HELD and ref.met_by(grade, True)
 
     def with_subject(self, subject: Subject, grade: int | None) -> "Profile":
         return Profile([*self.grades.items(), (subject, grade)])
@@ -47,6 +47,9 @@ class Profile:
 
     def __iter__(self):
         return iter(self.grades)
+
+
+_NOT_HELD = object()
 
 
 def _better(a: int | None, b: int | None) -> int | None:

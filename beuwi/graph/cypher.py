@@ -88,7 +88,11 @@ RETURN c {.*} AS catalogue ORDER BY c.created DESC
 
 ACTIVE_VERSION = "MATCH (c:Catalogue) WHERE c.active = true RETURN c.id"
 
-PROGRAMMES = "MATCH (p:Programme {catalogue: $id}) RETURN p {.*} AS programme ORDER BY p.position"
+# Read a page at a time (positions are 0..n-1 in load order), so a reader never holds 100,000 maps at once.
+PROGRAMMES = """
+MATCH (p:Programme {catalogue: $id}) WHERE p.position >= $start AND p.position < $end
+RETURN p {.*} AS programme ORDER BY p.position
+"""
 
 # One round trip: pass counts first (cheap), then every mandatory reference, then every combination.
 ELIGIBLE = """

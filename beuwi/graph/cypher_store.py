@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import secrets
+import sys
 from abc import abstractmethod
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -15,6 +16,7 @@ from .store import CatalogueConflict, CatalogueNotFound, CatalogueVersion, Graph
 
 BATCH = 1000  # rows per UNWIND: large enough to amortise round trips, small enough for quick transactions
 DELETE_BATCH = 10_000
+READ_PAGE = 5000  # programmes per read
 TEXT_FIELDS = ("name", "faculty", "department", "degree", "campus", "duration", "url", "description")
 FLAG_FIELDS = ("full_time", "part_time", "evening")
 
@@ -103,8 +105,12 @@ class CypherStore(GraphStore):
         return rows[0][0] if rows else None
 
     def programmes(self, version_id: str) -> list[Programme]:
-        self._status(version_id)
-        return [_programme(row[0]) for row in self.run(cypher.PROGRAMMES, {"id": version_id})]
+        count = self._status(version_id)["programmes"]
+        found = []
+        for start in range(0, count, READ_PAGE):
+            rows = self.run(cypher.PROGRAMMES, {"id": version_id, "start": start, "end": start + READ_PAGE})
+            found.extend(_programme(row[0]) for row in rows)
+        return found
 
     def eligible_ids(self, version_id: str, profile: Profile) -> list[str]:
         params = {"id": version_id, "csec": profile.passes["CSEC"], "cape": profile.passes["CAPE"],
@@ -133,8 +139,8 @@ def _programme(props: dict) -> Programme:
         tuple(_combination(text) for text in props.get("combinations") or ()),
     )
     return Programme(
-        id=props["id"], careers=tuple(props.get("careers") or ()), requirements=requirements,
-        **{name: props.get(name, "") for name in TEXT_FIELDS},
+        id=props["id"], careers=tuple(sys.intern(c) for c in props.get("careers") or ()), requirements=requirements,
+        **{name: sys.intern(props.get(name) or "") for name in TEXT_FIELDS},  # faculties, degrees... repeat
         **{name: bool(props.get(name)) for name in FLAG_FIELDS},
     )
 

@@ -7,6 +7,7 @@ When the graph goes away the last snapshot keeps serving, so an outage degrades 
 from __future__ import annotations
 
 import copy
+import gc
 import logging
 import threading
 import time
@@ -15,6 +16,8 @@ from typing import Callable, Mapping, Sequence
 
 from beuwi.domain import Programme
 from beuwi.graph.store import GraphError, GraphStore
+
+from .compiled import CompiledCatalogue
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +45,7 @@ class Snapshot:
     programmes: tuple[Programme, ...]  # by faculty, then name
     by_id: Mapping[str, Programme] = field(repr=False)
     faculties: tuple[Faculty, ...] = field(repr=False)
+    compiled: CompiledCatalogue = field(repr=False)
 
     @classmethod
     def build(cls, version: str, programmes: Sequence[Programme]) -> "Snapshot":
@@ -53,7 +57,9 @@ class Snapshot:
             Faculty(name, len(members), tuple(sorted({p.department for p in members if p.department}, key=str.casefold)))
             for name, members in groups.items()
         )
-        return cls(version, ordered, {p.id: p for p in ordered}, faculties)
+        compiled = CompiledCatalogue(ordered)
+        compiled.warm_up()
+        return cls(version, ordered, {p.id: p for p in ordered}, faculties, compiled)
 
 
 @dataclass(frozen=True)
@@ -92,23 +98,40 @@ class ActiveCatalogue:
             raise copy.copy(state.error)  # a fresh instance: re-raising one object grows its traceback
         return state.snapshot
 
+    @property
+    def last(self) -> Snapshot | None:
+        """The snapshot this process holds, without asking the graph (None before the first successful load)."""
+        state = self._state
+        return state.snapshot if state else None
+
     def _fresh(self, state: _State | None) -> bool:
         return state is not None and self._clock() - state.checked < self._check_seconds
 
     def _refresh(self, state: _State | None) -> _State:
-        now = self._clock()
-        kept = state.snapshot if state else None
+        """Ask the graph again. The new state counts as checked when the answer (or the failure) arrived, not when the
+        question was sent: with a graph that hangs until the timeout, a state dated from the question would already
+        be stale, and each request queued on the lock would then wait out a timeout of its own."""
+        snapshot, error = self._load(state.snapshot if state else None)
+        return _State(snapshot, error, self._clock())
+
+    def _load(self, kept: Snapshot | None) -> tuple[Snapshot | None, Exception | None]:
         try:
             version = self._store.active_version()
             if version is None:
-                return _State(None, NoActiveCatalogue("no catalogue is active"), now)
+                return None, NoActiveCatalogue("no catalogue is active")
             if kept is not None and kept.version == version:
-                return _State(kept, None, now)
+                return kept, None
             snapshot = Snapshot.build(version, self._store.programmes(version))
+            # Millions of long-lived objects would make every full garbage collection walk them all, a pause of
+            # tens of milliseconds in some unlucky search; frozen, the collector skips them. Collect first, so no
+            # garbage of the load is frozen with them; they are acyclic, so reference counting still frees them
+            # when a newer snapshot replaces this one.
+            gc.collect()
+            gc.freeze()
             log.info("serving catalogue %s (%d programmes)", version, len(snapshot.programmes))
-            return _State(snapshot, None, now)
+            return snapshot, None
         except GraphError as exc:
             if kept is None:
-                return _State(None, exc, now)
+                return None, exc
             log.warning("graph unavailable, still serving catalogue %s: %s", kept.version, exc)
-            return _State(kept, None, now)
+            return kept, None

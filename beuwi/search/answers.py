@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import time
-from typing import Sequence
+from typing import Callable, Sequence
 
-from beuwi.domain import LEVELS, Profile, SubjectList, SubjectRef, match, reasons
+from beuwi.domain import LEVELS, Profile, SubjectList, SubjectRef, reasons
 
 from .active import Snapshot
 
@@ -17,20 +17,33 @@ class InvalidQuery(ValueError):
     pass
 
 
-def search(snapshot: Snapshot, refs: Sequence[SubjectRef]) -> dict:
-    """Eligible programmes with why, near misses with what is missing, and subjects worth taking next."""
+NEAR_MISSES = 200  # described per answer; `near_misses_total` counts them all
+
+
+def search(snapshot: Snapshot, refs: Sequence[SubjectRef],
+           eligible_in_graph: Callable[[Profile], list[str]] | None = None) -> dict:
+    """Eligible programmes with why, near misses with what is missing, and subjects worth taking next.
+
+    Eligibility comes from the snapshot's compiled index, or, on the reference path, from the graph's Cypher query
+    (`eligible_in_graph`); near misses and suggestions always come from the compiled index.
+    """
     started = time.perf_counter()
     profile = Profile.from_refs(refs)
-    result = match(snapshot.programmes, profile)
+    result = snapshot.compiled.match(profile, near_misses=NEAR_MISSES)
+    eligible = result.eligible
+    if eligible_in_graph is not None:
+        found = set(eligible_in_graph(profile))
+        eligible = [p for p in snapshot.programmes if p.id in found]
     faculties: dict[str, int] = {}
-    for programme in result.eligible:
+    for programme in eligible:
         faculties[programme.faculty] = faculties.get(programme.faculty, 0) + 1
     return {
         "catalogue": snapshot.version,
         "subjects": list(dict.fromkeys(str(r) for r in refs)),
-        "eligible": [{**p.summary(), "reasons": reasons(p.requirements, profile)} for p in result.eligible],
+        "eligible": [{**p.summary(), "reasons": reasons(p.requirements, profile)} for p in eligible],
         "faculties": [{"faculty": name, "eligible": count} for name, count in faculties.items()],
         "near_misses": [{**n.programme.summary(), "missing": [str(n.missing)]} for n in result.near_misses],
+        "near_misses_total": result.near_misses_total,
         "suggestions": [{"subject": str(s.subject), "unlocks": s.unlocks} for s in result.suggestions],
         "took_ms": round((time.perf_counter() - started) * 1000, 3),
     }

