@@ -1,6 +1,7 @@
 """The engine's per-process snapshot of the active catalogue, over a real FalkorDB."""
 import logging
 import threading
+import time
 
 import pytest
 
@@ -8,6 +9,8 @@ from beuwi.graph import open_store
 from beuwi.graph.embedded import EmbeddedServer
 from beuwi.graph.store import GraphUnavailable
 from beuwi.search.active import ActiveCatalogue, NoActiveCatalogue
+
+from tests.processes import wait_until
 
 from .test_search_api import CATALOGUE
 
@@ -64,8 +67,9 @@ def test_programmes_are_reloaded_only_when_the_active_version_changes(graph_stor
     first = active.current()
     assert active.current() is first
     newer = activate(graph_store, CATALOGUE[:2])
+    assert active.current() is first  # served while the new version is read in the background
+    wait_until(lambda: active.current().version == newer, "the new version is served", 10)
     second = active.current()
-    assert second.version == newer
     assert [p.id for p in second.programmes] == ["foundation", "bsc-maths"]
     assert active.current() is second
 
@@ -78,8 +82,10 @@ def test_the_active_version_is_checked_at_most_every_check_seconds(graph_store):
     newer = activate(graph_store, CATALOGUE[:1])
     clock.now = 4.9
     assert active.current().version == old
+    time.sleep(0.5)
+    assert active.current().version == old  # not even asked in the background yet
     clock.now = 5.0
-    assert active.current().version == newer
+    wait_until(lambda: active.current().version == newer, "the version is rechecked", 10)
 
 
 def test_no_active_version_is_also_rechecked(graph_store):
@@ -136,4 +142,35 @@ def test_snapshot_keeps_serving_when_the_graph_goes_away(own_server, caplog):
     server.stop()
     with caplog.at_level(logging.WARNING, logger="beuwi.search.active"):
         assert active.current() is snapshot
-    assert f"still serving catalogue {version}" in caplog.text
+        wait_until(lambda: f"still serving catalogue {version}" in caplog.text, "the outage is logged", 30)
+        assert active.current() is snapshot
+
+
+class StuckGraph:
+    """A store whose graph stops answering `active_version` until released."""
+
+    def __init__(self, store):
+        self.store, self.released = store, threading.Event()
+
+    def active_version(self):
+        self.released.wait()
+        return self.store.active_version()
+
+    def __getattr__(self, name):
+        return getattr(self.store, name)
+
+
+def test_with_a_snapshot_no_request_waits_on_the_graph(graph_store):
+    version = activate(graph_store, CATALOGUE)
+    stuck = StuckGraph(graph_store)
+    stuck.released.set()
+    active = ActiveCatalogue(stuck, 0)
+    first = active.current()
+    stuck.released.clear()  # the graph hangs from now on
+    answers = []
+    reader = threading.Thread(target=lambda: answers.extend(active.current() for _ in range(50)), daemon=True)
+    reader.start()
+    reader.join(10)
+    assert not reader.is_alive() and answers == [first] * 50
+    stuck.released.set()
+    assert active.current().version == version

@@ -7,7 +7,7 @@ from beuwi.domain import Programme, Requirements, SubjectList
 from beuwi.graph import open_store
 from beuwi.search import create_app
 from tests.ports import free_port
-from tests.processes import RestartableGraph
+from tests.processes import RestartableGraph, wait_until
 
 S = SubjectList.default()
 
@@ -54,6 +54,11 @@ def client(graph_store, version):
 
 def search(client, *subjects):
     return client.get("/api/search", query_string=[("subject", s) for s in subjects])
+
+
+def serves(client, version):
+    """Until the engine answers from `version`: a new activation is picked up by a background refresh."""
+    wait_until(lambda: client.get("/api/faculties").get_json()["catalogue"] == version, f"serving {version}", 10)
 
 
 def ids(items):
@@ -363,6 +368,7 @@ def test_activating_a_new_version_is_picked_up(graph_store, client, version):
     newer = graph_store.load([CATALOGUE[0], programme("dds", "Dentistry", "Medical Sciences")], source="test")
     assert client.get("/api/programmes").get_json()["catalogue"] == version  # loading never touches the active one
     graph_store.activate(newer.id)
+    serves(client, newer.id)
     body = client.get("/api/programmes").get_json()
     assert body["catalogue"] == newer.id
     assert ids(body["programmes"]) == ["foundation", "dds"]
@@ -404,6 +410,7 @@ def test_etags_follow_the_active_version(graph_store, client, version, path):
     assert version in etag
     newer = graph_store.load(CATALOGUE, source="test")
     graph_store.activate(newer.id)
+    serves(client, newer.id)
     response = client.get(path, headers={"If-None-Match": etag})
     assert response.status_code == 200
     assert newer.id in response.headers["ETag"]
@@ -528,6 +535,7 @@ def test_a_repeated_search_is_answered_from_the_cache_until_the_catalogue_change
 
     newer = graph_store.load(CATALOGUE[:2], source="test")
     graph_store.activate(newer.id)
+    serves(client, newer.id)
     after = search(client, *MATHS)
     assert after.headers["Server-Timing"].endswith(";desc=miss")
     assert after.get_json()["catalogue"] == newer.id
@@ -537,3 +545,11 @@ def test_the_answer_cache_can_be_turned_off(graph_store, version):
     client = make_app(graph_store, ANSWER_CACHE_MB=0).test_client()
     search(client, *MATHS)
     assert search(client, *MATHS).headers["Server-Timing"].endswith(";desc=miss")
+
+
+def test_bad_subjects_are_a_400_even_with_a_current_etag(client, version):
+    etag = search(client, *MATHS).headers["ETag"]
+    response = client.get("/api/search", query_string=[("subject", "Basket Weaving (CSEC)")],
+                          headers={"If-None-Match": etag})
+    assert response.status_code == 400
+    assert client.post("/api/search", json={"subjects": [{"not": "text"}]}).status_code == 400

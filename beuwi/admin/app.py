@@ -9,7 +9,7 @@ from flask import Flask
 from beuwi import config
 from beuwi.cors import Cors
 from beuwi.graph import open_store
-from beuwi.http_json import error, register_errors
+from beuwi.http_json import register_errors
 
 from .api import bp
 from .auth import firebase_verifier, local_token, token_verifier

@@ -175,7 +175,9 @@ def markdown(data: dict) -> str:
                "Worker RSS = largest engine worker's resident memory after the workload. Flags: errors = non-2xx answers, "
                "socket errors and timeouts; stale = answers from the previous catalogue; few requests = tail "
                "percentiles from too few answers to mean much. Workloads: `sample` = the "
-               "sample catalogue with student-like profiles (6-9 CSEC + 2-4 CAPE subjects); `original-Ln-Qk` = 1,000 "
+               "sample catalogue with student-like profiles (6-9 CSEC + 2-4 CAPE subjects); `sample-cached` = the "
+               "same on a fresh engine as deployed, with its answer cache on (every other workload runs with the cache "
+               "off, to measure the matcher; its server times are mostly cache lookups); `original-Ln-Qk` = 1,000 "
                "programmes of the original benchmark's level n, Q1..Q5 = queries of 5, 10, 15, 20, 25 subjects; "
                "`scale-*` = L3 programmes, "
                "25-subject queries (the original-L3-Q5 shape at 10k and 100k).")

@@ -121,12 +121,14 @@ def run(settings: dict, options: Options) -> dict:
     started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     load_average = os.getloadavg()
     started = time.monotonic()
-    steps = 2 + sum(1 + len(c.workloads) for c in plan)  # graph and engine, no-op, per catalogue: load, workloads
+    # graph and engine, no-op, per catalogue: load and workloads, then the sample again with the answer cache
+    steps = 3 + sum(1 + len(c.workloads) for c in plan)
     progress = Progress(steps)
     workdir = Path(tempfile.mkdtemp(prefix="beuwi-bench-"))
     graph = engine = None
     workloads: dict[str, dict] = {}
     loads: dict[str, dict] = {}
+    baselines: dict[str, list[float]] = {}
     noop: dict = {}
     try:
         progress.step("starting the graph")
@@ -144,7 +146,7 @@ def run(settings: dict, options: Options) -> dict:
             loads[catalogue.name] = {"programmes": len(programmes), "generate_s": round(generated, 2),
                                      "load_s": round(time.monotonic() - begin, 2)}
             if engine is None:
-                engine = Engine(graph, workdir, options)
+                engine = Engine(graph, workdir, options, answer_cache=False)
                 engine.start()
             engine.wait_for(version.id, catalogue.workloads[0].queries[0])
             paths = {w.name: wrk.write_paths([wrk.search_path(q) for q in w.queries], workdir)
@@ -165,6 +167,13 @@ def run(settings: dict, options: Options) -> dict:
                 workloads[workload.name] = report.workload_entry(
                     result, programmes=len(programmes), baseline_ms=times, cores=cores,
                     worker_rss_mb=engine.worker_rss_mb(), catalogue=catalogue.name, queries=workload.subjects)
+                baselines[workload.name] = times
+            if index == 0:
+                sample = (version.id, len(programmes), catalogue.workloads[0], paths[catalogue.workloads[0].name])
+        progress.step("sample-cached: the sample again, answer cache on")
+        engine.stop()
+        engine = Engine(graph, workdir, options, answer_cache=True)
+        workloads["sample-cached"] = _cached_sample(store, engine, sample, baselines, mode, duration, cores)
     finally:
         progress.done()
         if engine is not None:
@@ -183,6 +192,22 @@ def run(settings: dict, options: Options) -> dict:
         max_worker_rss_mb=max(rss) if rss else None,
         started=started_at, wall_s=round(wall, 1),
     )
+
+
+def _cached_sample(store, engine: "Engine", sample: tuple, baselines: dict, mode: Mode, duration: float,
+                   cores: int) -> dict:
+    """The sample workload on a fresh engine as deployed, answer cache on: every other workload runs with it off,
+    so that they measure the matcher. The profiles repeat (as popular subject sets do at results time), so after
+    the warm-up most answers come from the cache; its `server` times are then lookups."""
+    version, programmes, workload, paths = sample
+    store.activate(version)
+    engine.start()
+    engine.wait_for(version, workload.queries[0])
+    engine.drive(paths, duration=mode.warmup, expected=version)
+    result = engine.drive(paths, duration=duration, expected=version)
+    return report.workload_entry(result, programmes=programmes, baseline_ms=baselines[workload.name], cores=cores,
+                                 worker_rss_mb=engine.worker_rss_mb(), catalogue="sample", queries=workload.subjects,
+                                 answer_cache=True)
 
 
 class Progress:
@@ -268,9 +293,10 @@ class Graph:
 class Engine:
     """`beuwi serve search` as a child process on a free port, reading the run's graph."""
 
-    def __init__(self, graph: Graph, workdir: Path, options: Options):
+    def __init__(self, graph: Graph, workdir: Path, options: Options, *, answer_cache: bool):
         self.graph = graph
         self.options = options
+        self.answer_cache = answer_cache
         self.port = _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = workdir / "engine.log"
@@ -280,6 +306,8 @@ class Engine:
     def start(self) -> None:
         env = {**os.environ, "BEUWI_GRAPH_URI": self.graph.uri, "BEUWI_GRAPH_NAME": self.graph.name,
                "BEUWI_DATA_DIR": str(self.log.parent / "data")}
+        if not self.answer_cache:
+            env["BEUWI_ANSWER_CACHE_MB"] = "0"
         command = [sys.executable, "-m", "beuwi.cli", "serve", "search", "--host", "127.0.0.1",
                    "--port", str(self.port), "--workers", str(self.options.workers),
                    "--threads", str(self.options.threads)]

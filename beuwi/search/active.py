@@ -70,33 +70,39 @@ class _State:
 
 
 class ActiveCatalogue:
-    """Thread-safe: one thread refreshes while the others keep serving the snapshot they have."""
+    """Thread-safe. Once a snapshot exists, requests never wait on the graph: a stale snapshot is refreshed by a
+    background thread (one at a time) while every request keeps getting the snapshot already there, which is also
+    what lets a worker run a single request thread. Only a process with nothing to serve yet waits for the graph."""
 
     def __init__(self, store: GraphStore, check_seconds: float, clock: Callable[[], float] = time.monotonic):
         self._store = store
         self._check_seconds = float(check_seconds)
         self._clock = clock
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # held by whoever is refreshing
         self._state: _State | None = None
 
     def current(self) -> Snapshot:
         """The active snapshot; NoActiveCatalogue, or the GraphError when the graph is down and nothing is cached."""
         state = self._state
-        if not self._fresh(state):
-            if state is not None and state.snapshot is not None:
-                if not self._lock.acquire(blocking=False):
-                    return state.snapshot
-            else:
-                self._lock.acquire()
-            try:
-                state = self._state
-                if not self._fresh(state):
-                    state = self._state = self._refresh(state)
-            finally:
-                self._lock.release()
+        if state is not None and state.snapshot is not None:
+            if not self._fresh(state) and self._lock.acquire(blocking=False):
+                threading.Thread(target=self._refresh_and_release, name="beuwi-snapshot", daemon=True).start()
+            return state.snapshot
+        with self._lock:
+            state = self._state
+            if not self._fresh(state):
+                state = self._state = self._refresh(state)
         if state.snapshot is None:
             raise copy.copy(state.error)  # a fresh instance: re-raising one object grows its traceback
         return state.snapshot
+
+    def _refresh_and_release(self) -> None:
+        try:
+            self._state = self._refresh(self._state)
+        except Exception:  # never expected (graph errors are handled), but a dead refresher must not wedge the lock
+            log.exception("refreshing the catalogue snapshot failed")
+        finally:
+            self._lock.release()
 
     @property
     def last(self) -> Snapshot | None:
@@ -110,7 +116,8 @@ class ActiveCatalogue:
     def _refresh(self, state: _State | None) -> _State:
         """Ask the graph again. The new state counts as checked when the answer (or the failure) arrived, not when the
         question was sent: with a graph that hangs until the timeout, a state dated from the question would already
-        be stale, and each request queued on the lock would then wait out a timeout of its own."""
+        be stale, and each request of a process without a snapshot, queued on the lock, would then wait out a timeout
+        of its own."""
         snapshot, error = self._load(state.snapshot if state else None)
         return _State(snapshot, error, self._clock())
 
