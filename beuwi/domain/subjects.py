@@ -7,7 +7,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
@@ -47,6 +47,16 @@ def is_pass(level: str, grade: int | None) -> bool:
 class Subject:
     name: str
     level: str
+    # Subjects are dictionary keys and labels in every search, so both are worked out once.
+    _hash: int = field(init=False, repr=False, compare=False)
+    _label: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "_hash", hash((self.name, self.level)))
+        object.__setattr__(self, "_label", f"{self.name} ({self.level})")
+
+    def __hash__(self) -> int:
+        return self._hash
 
     @property
     def key(self) -> str:
@@ -54,7 +64,7 @@ class Subject:
         return f"{self.name.lower()}|{self.level}"
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.level})"
+        return self._label
 
 
 @dataclass(frozen=True, order=True)
@@ -63,6 +73,17 @@ class SubjectRef:
 
     subject: Subject
     min_grade: int | None = None
+    _hash: int = field(init=False, repr=False, compare=False)
+    _label: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "_hash", hash((self.subject, self.min_grade)))
+        label = str(self.subject) if self.min_grade is None else \
+            f"{self.subject.name} ({self.subject.level}:{roman(self.min_grade)})"
+        object.__setattr__(self, "_label", label)
+
+    def __hash__(self) -> int:
+        return self._hash
 
     def met_by(self, grade: int | None, held: bool) -> bool:
         """Whether a student holding the subject (passed) with `grade` meets this reference."""
@@ -80,9 +101,7 @@ class SubjectRef:
         return f"{self.subject.key}@{self.min_grade}"
 
     def __str__(self) -> str:
-        if self.min_grade is None:
-            return str(self.subject)
-        return f"{self.subject.name} ({self.subject.level}:{roman(self.min_grade)})"
+        return self._label
 
 
 _REF = re.compile(r"^(?P<name>.+?)\s*\(\s*(?P<level>[A-Za-z]+)\s*(?::\s*(?P<grade>[A-Za-z0-9]+)\s*)?\)$")

@@ -17,7 +17,7 @@ class InvalidQuery(ValueError):
     pass
 
 
-NEAR_MISSES = 200  # described per answer; `near_misses_total` counts them all
+NEAR_MISSES = 100  # described per answer; `near_misses_total` counts them all
 
 
 def search(snapshot: Snapshot, refs: Sequence[SubjectRef],

@@ -6,6 +6,7 @@ import time
 from functools import lru_cache
 from importlib import metadata, resources
 
+import orjson
 from flask import Blueprint, current_app, request
 
 from beuwi.domain import SubjectList
@@ -110,7 +111,7 @@ def _cached_answer(current: Snapshot, subjects: list, timing: dict) -> bytes | N
 
 def _new_answer(current: Snapshot, subjects: list, refs: list, timing: dict) -> bytes:
     answer = answers.search(current, refs, engine().eligible_in_graph(current.version))
-    body = current_app.json.dumps(answer).encode()
+    body = orjson.dumps(answer)  # a search answer can be 200 KB: several times faster than the json module
     cache, key = engine().answers, _cache_key(subjects)
     if cache is not None and key is not None:
         cache.put(current.version, key, body)
