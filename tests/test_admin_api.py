@@ -15,6 +15,7 @@ from beuwi.admin.uploads import Stores, source_name
 from beuwi.search import create_app as create_engine
 
 from .emulators import sign_in, sign_up
+from .test_search_api import serves
 
 UPLOADS = Path(__file__).resolve().parent.parent / "uploads"
 SAMPLE = (UPLOADS / "sample-catalogue.csv").read_bytes()
@@ -111,12 +112,14 @@ def test_activate_roll_back_and_the_engine_follows(client, stores, auth):
     assert len(engine.get("/api/programmes").get_json()["programmes"]) == 102
 
     client.post(f"/api/uploads/{second['id']}/activate", headers=auth)
+    serves(engine, second["id"])
     assert len(engine.get("/api/programmes").get_json()["programmes"]) == 3
     listed = client.get("/api/uploads", headers=auth).get_json()["uploads"]
     assert [(u["id"], u["active"]) for u in listed] == [(second["id"], True), (first["id"], False)]
 
     client.post(f"/api/uploads/{first['id']}/activate", headers=auth)  # roll back
     assert engine.get("/api/health").get_json()["catalogue"] == first["id"]
+    serves(engine, first["id"])
     actions = [(e["action"], e["upload_id"]) for e in client.get("/api/audit", headers=auth).get_json()["entries"]]
     assert actions[:3] == [("activate", first["id"]), ("activate", second["id"]), ("activate", first["id"])]
 
