@@ -289,8 +289,7 @@ def dev(data_dir, host, port, admin_port, site_port, seed) -> None:
 @click.option("--connections", default=8, show_default=True, type=click.IntRange(1), help="wrk connections.")
 @click.option("--wrk-threads", default=2, show_default=True, type=click.IntRange(1), help="wrk threads.")
 @click.option("--duration", type=click.FloatRange(1), help="Seconds of load per workload [quick 3, full 10].")
-@click.option("--workers", type=click.IntRange(1), help="Engine gunicorn workers [BEUWI_WORKERS or 2].")
-@click.option("--threads", type=click.IntRange(1), help="Threads per engine worker [BEUWI_THREADS or 4].")
+@gunicorn_options()
 @click.option("--max-p99-ms", default=500.0, show_default=True, type=float,
               help="Exit 1 when any workload's end-to-end p99 is this or more (or any request failed).")
 def bench(quick, smoke, json_file, markdown_file, plot_file, connections, wrk_threads, duration, workers, threads,
@@ -303,12 +302,10 @@ def bench(quick, smoke, json_file, markdown_file, plot_file, connections, wrk_th
     from beuwi.bench.run import BenchError, Options, run
     from beuwi.bench.wrk import WrkError
 
-    values = settings()
     options = Options(mode="smoke" if smoke else "quick" if quick else "full", connections=connections,
-                      duration=duration, workers=workers or int(values.get("WORKERS", 2)),
-                      threads=threads or int(values.get("THREADS", 4)), wrk_threads=wrk_threads)
+                      duration=duration, workers=workers, threads=threads, wrk_threads=wrk_threads)
     try:
-        data = run(values, options)
+        data = run(settings(), options)
     except (BenchError, WrkError) as exc:
         click.echo(f"beuwi bench: {exc}", err=True)
         sys.exit(2)

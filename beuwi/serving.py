@@ -19,7 +19,6 @@ from flask import Flask
 from gunicorn.app.base import BaseApplication
 from gunicorn.http import wsgi
 
-from beuwi import config
 from beuwi.csv_catalogue import ParsedCatalogue
 from beuwi.graph import EmbeddedServer, open_store
 from beuwi.graph.store import GraphError
@@ -81,8 +80,8 @@ def graph_for_workers(settings: dict) -> Iterator[str]:
             server.stop()
 
 
-def run(factory: Callable[[], Flask], *, host: str, port: int, workers: int, threads: int, banner: list[str],
-        settings: Mapping = config.DEFAULTS) -> None:
+def run(factory: Callable[[], Flask], settings: Mapping, *, host: str, port: int, workers: int, threads: int,
+        banner: list[str]) -> None:
     def when_ready(_arbiter):
         for line in banner:
             click.echo(line)
@@ -148,7 +147,7 @@ def serve_engine(settings: dict, *, host: str, port: int, workers: int, threads:
     with graph_for_workers(settings) as uri:
         active = startup_catalogue(settings, uri, seed)
         base = f"http://{host}:{port}"
-        run(create_app, host=host, port=port, workers=workers, threads=threads, settings=settings, banner=[
+        run(create_app, settings, host=host, port=port, workers=workers, threads=threads, banner=[
             f"BeUWI programme engine: {base}/api/health  (catalogue {active})",
             f"  search:  {base}/api/search?subject=Mathematics%20(CSEC)&subject=English%20A%20(CSEC)",
             f"  OpenAPI: {base}/api/openapi.json    graph: {uri}",
@@ -162,7 +161,7 @@ def serve_admin(settings: dict, *, host: str, port: int, workers: int, threads: 
     with graph_for_workers(settings) as uri:
         if settings["BACKEND"] == "local":
             local_token(settings)  # generated (and shown) once here, not by each worker
-        run(create_app, host=host, port=port, workers=workers, threads=threads, settings=settings, banner=[
+        run(create_app, settings, host=host, port=port, workers=workers, threads=threads, banner=[
             f"BeUWI admin API: http://{host}:{port}/api/uploads  (backend {settings['BACKEND']}, graph {uri})",
         ])
 
@@ -174,7 +173,7 @@ def serve_site(settings: dict, *, host: str, port: int, engine: str, admin: str)
         firebase = firebase_sign_in(settings)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
-    run(lambda: create_app(engine, admin, firebase), host=host, port=port, workers=1, threads=8, banner=[
+    run(lambda: create_app(engine, admin, firebase), settings, host=host, port=port, workers=1, threads=8, banner=[
         f"BeUWI web clients: student search http://{host}:{port}/search/  admin dashboard http://{host}:{port}/admin/",
     ])
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from tests.ports import free_port
+from beuwi.ports import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = "demo-beuwi"

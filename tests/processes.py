@@ -14,7 +14,6 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable
-from unittest import mock
 
 import pytest
 
@@ -39,9 +38,8 @@ class RestartableGraph:
         self._server.stop()
 
     def start(self) -> None:
-        """Start it again on the port it had: EmbeddedServer would pick a free one, the engines know only this one."""
-        with mock.patch("beuwi.graph.embedded._free_port", return_value=self._server.port):
-            self._server = EmbeddedServer.ensure(self._data_dir)
+        """Start it again on the port it had: the engines know only this one."""
+        self._server = EmbeddedServer.ensure(self._data_dir, port=self._server.port)
 
     @contextmanager
     def paused(self):

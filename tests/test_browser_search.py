@@ -9,7 +9,7 @@ import urllib.request
 import pytest
 
 from tests.browser import SCREENSHOTS, screenshot
-from tests.ports import free_port
+from beuwi.ports import free_port
 
 pytest.importorskip("playwright")
 from playwright.sync_api import expect  # noqa: E402
@@ -123,15 +123,20 @@ def test_near_misses_say_exactly_what_is_missing(site, page):
     expect(near.last).to_be_visible()
 
 
+def tab_to(page, target, presses: int):
+    """Press Tab (at most `presses` times) until `target` has the focus, as a keyboard user would."""
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        if target.evaluate("node => node === document.activeElement"):
+            break
+    expect(target).to_be_focused()
+
+
 def test_keyboard_only_search(site, page):
     page.goto(search_url(site))
     box = page.get_by_test_id("subject-input")
     expect(box).to_be_enabled()
-    for _ in range(5):
-        page.keyboard.press("Tab")
-        if box.evaluate("node => node === document.activeElement"):
-            break
-    expect(box).to_be_focused()
+    tab_to(page, box, 5)
 
     page.keyboard.type("chem")
     expect(box).to_have_attribute("aria-expanded", "true")
@@ -154,11 +159,7 @@ def test_keyboard_only_search(site, page):
     expect(page.get_by_test_id("intro")).to_be_hidden()
 
     remove = page.get_by_role("button", name=f"Remove {chosen}")
-    for _ in range(8):
-        page.keyboard.press("Tab")
-        if remove.evaluate("node => node === document.activeElement"):
-            break
-    expect(remove).to_be_focused()
+    tab_to(page, remove, 8)
     page.keyboard.press("Enter")
     expect(chip(page, chosen)).to_have_count(0)
     expect(page.get_by_test_id("chip")).to_have_count(1)

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from beuwi.cli import main
-from tests.ports import free_port
+from beuwi.ports import free_port
 
 UPLOADS = Path(__file__).resolve().parent.parent / "uploads"
 SAMPLE = UPLOADS / "sample-catalogue.csv"

@@ -15,7 +15,7 @@ import pytest
 from beuwi.csv_catalogue import parse_catalogue
 from beuwi.graph import open_store
 
-from .ports import free_port
+from beuwi.ports import free_port
 from .processes import RestartableGraph, get_json, start_engine, stop, wait_until, wait_until_live
 
 SAMPLE = Path(__file__).resolve().parent.parent / "uploads" / "sample-catalogue.csv"

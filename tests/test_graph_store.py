@@ -10,7 +10,7 @@ from beuwi.graph import cypher, cypher_store, open_store
 from beuwi.graph.falkordb_store import FalkorDBStore
 from beuwi.graph.neo4j_store import Neo4jStore
 from beuwi.graph.store import CatalogueConflict, CatalogueNotFound, GraphError, GraphUnavailable
-from tests.ports import free_port
+from beuwi.ports import free_port
 
 S = SubjectList.default()
 

@@ -22,7 +22,7 @@ from beuwi.csv_catalogue import parse_catalogue
 from beuwi.graph.falkordb_store import FalkorDBStore
 from beuwi.serving import WholeResponse
 
-from .ports import free_port
+from beuwi.ports import free_port
 from .processes import (for_local_nginx, get_json, kill_group, nginx, nginx_main_config, start_engine, stop,
                         wait_until, wait_until_live)
 

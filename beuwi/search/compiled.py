@@ -60,6 +60,7 @@ class _Gaps:
     count: np.ndarray  # per live programme: how many requirements fail (0: eligible, 1: near miss)
     passes_short: dict[str, np.ndarray]  # per level, per live programme
     combinations: np.ndarray  # the live programmes' combination indexes
+    combination_owner: np.ndarray  # per one of those: its programme's position in `live`
     combination_short: np.ndarray  # per one of those: options still needed
     met: np.ndarray  # per atom
 
@@ -72,7 +73,7 @@ class CompiledCatalogue:
         self._atoms: dict[SubjectRef, int] = {}
         self._subjects: dict[Subject, int] = {}
         mandatory_programme, mandatory_atom, repeats_subject = [], [], []
-        combination_programme, combination_need, option_count, combinations = [], [], [], []
+        combination_need, option_count, combinations = [], [], []
         option_atom: list[int] = []
         for index, programme in enumerate(self.programmes):
             requirements = programme.requirements
@@ -83,7 +84,6 @@ class CompiledCatalogue:
                 mandatory_atom.append(self._atom(ref))
             combinations.append(len(requirements.combinations))
             for combination in requirements.combinations:
-                combination_programme.append(index)
                 combination_need.append(combination.need)
                 option_count.append(len(combination.options))
                 option_atom.extend(self._atom(o) for o in combination.options)
@@ -103,7 +103,6 @@ class CompiledCatalogue:
         self._repeats_subject = np.asarray(repeats_subject, bool)
         self._combination_count = np.asarray(combinations, _INDEX)
         self._combination_start = _starts(self._combination_count)
-        self._combination_programme = np.asarray(combination_programme, _INDEX)
         self._combination_need = np.asarray(combination_need, _INDEX)
         self._option_count = np.asarray(option_count, _INDEX)
         self._option_start = _starts(self._option_count)
@@ -145,15 +144,15 @@ class CompiledCatalogue:
 
         options_met = np.bincount(_concat(self._options_by_atom, met_atoms), minlength=len(self._combination_need))
         combinations = _ranges(self._combination_start[live], self._combination_count[live])
+        owner = np.repeat(np.arange(len(live)), self._combination_count[live])
         combination_short = self._combination_need[combinations] - options_met[combinations]
-        short_per_live = np.repeat(np.arange(len(live)), self._combination_count[live])[combination_short > 0]
 
-        count = missing[live] + np.bincount(short_per_live, minlength=len(live))
+        count = missing[live] + np.bincount(owner[combination_short > 0], minlength=len(live))
         passes_short = {}
         for level in LEVELS:
             passes_short[level] = np.maximum(self._passes_needed[level][live] - profile.passes[level], 0)
             count += passes_short[level] > 0
-        return _Gaps(live, count, passes_short, combinations, combination_short, met)
+        return _Gaps(live, count, passes_short, combinations, owner, combination_short, met)
 
     def _suggest(self, profile: Profile, gaps: _Gaps, limit: int) -> list[Suggestion]:
         """Count, per subject not yet passed, the failing programmes it alone would open (passed at grade I).
@@ -164,8 +163,7 @@ class CompiledCatalogue:
         """
         open_subjects = np.asarray([s not in profile.grades for s in self._subject_list], bool)
         live = len(gaps.live)
-        blocked = np.bincount(np.repeat(np.arange(live), self._combination_count[gaps.live])[gaps.combination_short > 1],
-                              minlength=live) > 0
+        blocked = np.bincount(gaps.combination_owner[gaps.combination_short > 1], minlength=live) > 0
         for short in gaps.passes_short.values():
             blocked |= short > 1
         candidates = np.flatnonzero((gaps.count > 0) & ~blocked)  # positions in gaps.live
@@ -182,7 +180,7 @@ class CompiledCatalogue:
         missing = ~gaps.met[self._mandatory_atom[entries]]
         pairs.append(owner[missing] * width + self._atom_subject[self._mandatory_atom[entries[missing]]])
 
-        combination_owner = rank[np.repeat(np.arange(live), self._combination_count[gaps.live])]
+        combination_owner = rank[gaps.combination_owner]
         closable = np.flatnonzero((gaps.combination_short == 1) & (combination_owner >= 0))
         combinations = gaps.combinations[closable]
         options = _ranges(self._option_start[combinations], self._option_count[combinations])

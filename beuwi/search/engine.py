@@ -16,7 +16,6 @@ from beuwi.graph.store import GraphStore
 from .active import ActiveCatalogue, Snapshot
 from .answer_cache import AnswerCache
 
-
 MATCHERS = ("compiled", "cypher")
 
 
@@ -28,7 +27,7 @@ class Engine:
         self._lock = threading.Lock()
         self._store: GraphStore | None = config.get("GRAPH_STORE")
         self._catalogue: ActiveCatalogue | None = None
-        megabytes = float(config["ANSWER_CACHE_MB"])
+        megabytes = config["ANSWER_CACHE_MB"]
         self.answers = AnswerCache(int(megabytes * 1024 * 1024)) if megabytes > 0 else None
 
     @property
@@ -47,7 +46,6 @@ class Engine:
                 if self._catalogue is None:
                     self._catalogue = ActiveCatalogue(store, self._config["ACTIVE_CHECK_SECONDS"])
         return self._catalogue
-
 
     def eligible_in_graph(self, version: str) -> Callable[[Profile], list[str]] | None:
         """On the reference path (MATCHER=cypher) the graph's eligibility query for this version, else None."""

@@ -1,6 +1,8 @@
 // Programme Admin Dashboard: sign in, upload catalogue CSVs, read their row errors, activate, roll back, delete.
 // Talks only to the admin API named by /config.js (and asks the engine what students see). No build step.
 
+import { h, plural } from "../shared/dom.js";
+
 const CONFIG = window.BEUWI_CONFIG || {};
 const ADMIN = String(CONFIG.admin || "").replace(/\/+$/, "");
 const ENGINE = String(CONFIG.engine || "").replace(/\/+$/, "");
@@ -28,21 +30,6 @@ let uploads = [];
 let highlight = null; // the id of the upload just made, marked in the table
 
 /* ---------- small helpers ---------- */
-
-/** Build an element: h("td", {class: "num", dataset: {label: "Errors"}}, "7"). Text is never parsed as HTML. */
-function h(tag, attrs = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (value == null || value === false) continue;
-    if (key === "dataset") Object.assign(el.dataset, value);
-    else if (key.startsWith("on")) el.addEventListener(key.slice(2), value);
-    else el.setAttribute(key, value === true ? "" : value);
-  }
-  el.append(...children.flat().filter((c) => c != null && c !== false));
-  return el;
-}
-
-const plural = (n, one, many = one + "s") => `${n.toLocaleString()} ${n === 1 ? one : many}`;
 
 const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
 function readableTime(iso) {

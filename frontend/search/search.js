@@ -1,6 +1,8 @@
 // Programme Search: subjects in, programmes out. The URL is the state (?s=Name (LEVEL[:GRADE])&programme=ID),
 // so a search can be shared and the back button walks through it.
 
+import { h, plural } from "../shared/dom.js";
+
 const ENGINE = ((window.BEUWI_CONFIG || {}).engine || "").replace(/\/+$/, "");
 const GRADES = { CSEC: ["I", "II", "III", "IV", "V", "VI"], CAPE: ["I", "II", "III", "IV", "V", "VI", "VII"] };
 const MAX_OPTIONS = 50;
@@ -89,26 +91,6 @@ function urlFor(chips, programme) {
   const query = params.toString().replace(/\+/g, "%20");
   return location.pathname + (query ? "?" + query : "");
 }
-
-// ---------- tiny DOM helper ----------
-
-function h(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) {
-    if (value === false || value == null) continue;
-    if (name === "class") node.className = value;
-    else if (name === "text") node.textContent = value;
-    else if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
-    else node.setAttribute(name, value === true ? "" : value);
-  }
-  for (const child of children.flat()) {
-    if (child == null || child === false) continue;
-    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return node;
-}
-
-const plural = (n, one, many = one + "s") => `${n} ${n === 1 ? one : many}`;
 
 // ---------- autocomplete (ARIA 1.2 combobox with a listbox popup) ----------
 

@@ -1,4 +1,4 @@
-"""Loopback ports for test servers."""
+"""Loopback ports for the servers BeUWI starts itself (the embedded graph, the benchmark's engine) and for tests."""
 import socket
 
 
