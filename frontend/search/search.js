@@ -259,6 +259,7 @@ async function runSearch() {
   if (!state.chips.length) {
     state.result = null;
     renderResults();
+    reveal();
     return;
   }
   const query = state.chips.map((c) => "subject=" + encodeURIComponent(refOf(c))).join("&");
@@ -276,8 +277,16 @@ async function runSearch() {
     else showUnavailable(true);
   } finally {
     clearTimeout(progress);
-    if (seq === searchSeq) el.results.setAttribute("aria-busy", "false");
+    if (seq === searchSeq) {
+      el.results.setAttribute("aria-busy", "false");
+      reveal();
+    }
   }
+}
+
+/** Show the results a shared search opened with hidden (index.html marks it "restoring"), now they are in place. */
+function reveal() {
+  document.documentElement.classList.remove("restoring");
 }
 
 function showInputError(body) {

@@ -1,0 +1,134 @@
+"""What both pages promise every user, measured in headless Chromium: text contrast to WCAG 2.1 AA, and results that
+arrive without pushing the page around."""
+from __future__ import annotations
+
+import pytest
+
+from tests.test_browser_admin import sign_in
+from tests.test_browser_search import PROFILE, search_url
+
+pytest.importorskip("playwright")
+from playwright.sync_api import expect  # noqa: E402
+
+pytestmark = pytest.mark.usefixtures("no_script_errors")
+
+# Every visible text node against the colour behind it: the first opaque background up the tree, with translucent
+# ones and the element's own opacity blended in (over a gradient, its worst stop). Large text (24 px, or 18.66 px
+# bold) needs 3:1, the rest 4.5:1; disabled controls are exempt (WCAG 1.4.3). Text over an image cannot be judged.
+CONTRAST = """() => {
+  const rgba = (value) => {
+    const parts = (value.match(/rgba?\\(([^)]*)\\)/) || [, ""])[1].split(/[\\s,\\/]+/).filter(Boolean).map(Number);
+    return parts.length < 3 ? null : { r: parts[0], g: parts[1], b: parts[2], a: parts.length > 3 ? parts[3] : 1 };
+  };
+  const over = (top, bottom) => ({ r: top.r * top.a + bottom.r * (1 - top.a), g: top.g * top.a + bottom.g * (1 - top.a),
+                                   b: top.b * top.a + bottom.b * (1 - top.a), a: 1 });
+  const luminance = ({ r, g, b }) => [r, g, b].map((v) => v / 255)
+    .map((v) => (v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4))
+    .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+  const behind = (element) => {  // the possible colours behind: one, or each stop of a gradient
+    const layers = [];
+    let bottoms = [{ r: 255, g: 255, b: 255, a: 1 }];
+    for (let node = element; node; node = node.parentElement) {
+      const style = getComputedStyle(node);
+      if (style.backgroundImage !== "none") {
+        if (style.backgroundImage.includes("url(")) return null;
+        bottoms = style.backgroundImage.match(/rgba?\([^)]*\)/g).map(rgba);
+        break;
+      }
+      const colour = rgba(style.backgroundColor);
+      if (colour && colour.a > 0) { layers.push(colour); if (colour.a >= 1) break; }
+    }
+    return bottoms.map((bottom) => layers.reduceRight((below, top) => over(top, below), bottom));
+  };
+  const opacity = (element) => {
+    let product = 1;
+    for (let node = element; node; node = node.parentElement) product *= Number(getComputedStyle(node).opacity);
+    return product;
+  };
+  const failures = [], unjudged = [];
+  let checked = 0;
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let text = walker.nextNode(); text; text = walker.nextNode()) {
+    const element = text.parentElement;
+    if (!text.textContent.trim() || !element.checkVisibility({ opacityProperty: true, visibilityProperty: true })) continue;
+    if (element.closest(":disabled, [aria-disabled=true]")) continue;
+    const range = document.createRange();
+    range.selectNodeContents(text);
+    if (!range.getClientRects().length) continue;
+    const backgrounds = behind(element);
+    if (!backgrounds) { unjudged.push(text.textContent.trim()); continue; }
+    const style = getComputedStyle(element);
+    const colour = rgba(style.color);
+    const ratio = Math.min(...backgrounds.map((background) => {
+      const foreground = over({ ...colour, a: colour.a * opacity(element) }, background);
+      const [light, dark] = [luminance(foreground), luminance(background)].sort((a, b) => b - a);
+      return (light + 0.05) / (dark + 0.05);
+    }));
+    const size = parseFloat(style.fontSize), bold = Number(style.fontWeight) >= 700;
+    const needed = size >= 24 || (size >= 18.66 && bold) ? 3 : 4.5;
+    checked += 1;
+    if (ratio < needed) failures.push({ text: text.textContent.trim().slice(0, 40), ratio: Math.round(ratio * 100) / 100,
+                                        needed, colour: style.color, behind: JSON.stringify(backgrounds) });
+  }
+  return { checked, failures, unjudged };
+}"""
+
+# Layout shifts the user did not cause (https://web.dev/articles/cls), summed since the page started loading.
+SHIFTS = """() => new Promise((resolve) => {
+  let total = 0;
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) if (!entry.hadRecentInput) total += entry.value;
+  }).observe({ type: "layout-shift", buffered: true });
+  requestAnimationFrame(() => requestAnimationFrame(() => resolve(total)));
+})"""
+
+
+def expect_readable(page, what: str):
+    found = page.evaluate(CONTRAST)
+    assert found["checked"] >= 10, f"{what}: only {found['checked']} texts found"
+    assert not found["failures"], f"{what}: text below WCAG AA contrast: {found['failures']}"
+    assert not found["unjudged"], f"{what}: text over a background image: {found['unjudged']}"
+
+
+@pytest.mark.parametrize("width", [360, 1280])
+def test_search_text_meets_wcag_aa_contrast(site, page, width):
+    page.set_viewport_size({"width": width, "height": 800})
+    page.goto(search_url(site))
+    expect(page.get_by_test_id("browse-faculty").first).to_be_visible()
+    expect_readable(page, "start page")
+
+    page.goto(search_url(site, PROFILE))
+    expect(page.get_by_test_id("programme-card").first).to_be_visible()
+    page.get_by_test_id("near-miss").first.scroll_into_view_if_needed()
+    expect_readable(page, "results")
+
+    page.get_by_test_id("subject-input").fill("chem")
+    expect(page.locator("#subject-listbox")).to_be_visible()
+    expect_readable(page, "autocomplete")
+
+
+@pytest.mark.parametrize("width", [360, 1280])
+def test_admin_text_meets_wcag_aa_contrast(site, page, width):
+    page.set_viewport_size({"width": width, "height": 800})
+    page.goto(site.url + "admin/")
+    expect(page.get_by_test_id("token")).to_be_visible()
+    page.get_by_test_id("signin-button").click()  # an empty token: the sign-in error is shown too
+    expect(page.get_by_test_id("signin-error")).to_be_visible()
+    expect_readable(page, "sign-in")
+
+    sign_in(page, site)
+    expect(page.get_by_test_id("upload-row").first).to_be_visible()
+    expect_readable(page, "dashboard")
+
+
+@pytest.mark.parametrize("width", [360, 1280])
+@pytest.mark.parametrize("subjects", [PROFILE, []], ids=["shared-search", "start-page"])
+def test_pages_load_without_layout_shift(site, page, width, subjects):
+    """Chips, results and the faculty list arrive after the first paint; they must not move what is already there."""
+    page.set_viewport_size({"width": width, "height": 800})
+    page.goto(search_url(site, subjects))
+    expect(page.get_by_test_id("browse-faculty").first).to_be_visible()
+    if subjects:
+        expect(page.get_by_test_id("programme-card").first).to_be_visible()
+    shift = page.evaluate(SHIFTS)
+    assert shift < 0.1, f"cumulative layout shift {shift:.3f} (0.1 is the most a page rated good may have)"
