@@ -1,9 +1,11 @@
-"""What both pages promise every user, measured in headless Chromium: text contrast to WCAG 2.1 AA, and results that
-arrive without pushing the page around."""
+"""What both pages promise every user, checked in headless Chromium: WCAG 2.1 AA (names, roles, labels and ARIA by
+axe-core from npm; text contrast by our own check, which also judges the gradients and translucent layers axe leaves
+undecided), and results that arrive without pushing the page around."""
 from __future__ import annotations
 
 import pytest
 
+from tests.browser import ROOT
 from tests.test_browser_admin import sign_in
 from tests.test_browser_search import PROFILE, search_url
 
@@ -11,6 +13,11 @@ pytest.importorskip("playwright")
 from playwright.sync_api import expect  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("no_script_errors")
+
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"  # installed by `npm ci` (package.json)
+AXE_RUN = """async () => (await axe.run(document, {
+  runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"] },
+})).violations.map((v) => ({ rule: v.id, help: v.help, where: v.nodes.slice(0, 3).map((n) => n.target.join(" ")) }))"""
 
 # Every visible text node against the colour behind it: the first opaque background up the tree, with translucent
 # ones and the element's own opacity blended in (over a gradient, its worst stop). Large text (24 px, or 18.66 px
@@ -83,7 +90,10 @@ SHIFTS = """() => new Promise((resolve) => {
 })"""
 
 
-def expect_readable(page, what: str):
+def expect_accessible(page, what: str):
+    page.add_script_tag(path=str(AXE))
+    violations = page.evaluate(AXE_RUN)
+    assert not violations, f"{what}: axe-core finds {violations}"
     found = page.evaluate(CONTRAST)
     assert found["checked"] >= 10, f"{what}: only {found['checked']} texts found"
     assert not found["failures"], f"{what}: text below WCAG AA contrast: {found['failures']}"
@@ -91,34 +101,38 @@ def expect_readable(page, what: str):
 
 
 @pytest.mark.parametrize("width", [360, 1280])
-def test_search_text_meets_wcag_aa_contrast(site, page, width):
+def test_search_page_meets_wcag_aa(site, page, width):
     page.set_viewport_size({"width": width, "height": 800})
     page.goto(search_url(site))
     expect(page.get_by_test_id("browse-faculty").first).to_be_visible()
-    expect_readable(page, "start page")
+    expect_accessible(page, "start page")
 
     page.goto(search_url(site, PROFILE))
     expect(page.get_by_test_id("programme-card").first).to_be_visible()
     page.get_by_test_id("near-miss").first.scroll_into_view_if_needed()
-    expect_readable(page, "results")
+    expect_accessible(page, "results")
 
-    page.get_by_test_id("subject-input").fill("chem")
-    expect(page.locator("#subject-listbox")).to_be_visible()
-    expect_readable(page, "autocomplete")
+    page.get_by_test_id("subject-input").fill("phys")
+    expect(page.locator("#subject-listbox [role=option]").first).to_be_visible()
+    expect_accessible(page, "autocomplete")
+
+    page.goto(search_url(site, PROFILE, programme="SCI-BSC-CS"))
+    expect(page.get_by_test_id("requirements")).to_be_visible()
+    expect_accessible(page, "programme detail")
 
 
 @pytest.mark.parametrize("width", [360, 1280])
-def test_admin_text_meets_wcag_aa_contrast(site, page, width):
+def test_admin_page_meets_wcag_aa(site, page, width):
     page.set_viewport_size({"width": width, "height": 800})
     page.goto(site.url + "admin/")
     expect(page.get_by_test_id("token")).to_be_visible()
     page.get_by_test_id("signin-button").click()  # an empty token: the sign-in error is shown too
     expect(page.get_by_test_id("signin-error")).to_be_visible()
-    expect_readable(page, "sign-in")
+    expect_accessible(page, "sign-in")
 
     sign_in(page, site)
     expect(page.get_by_test_id("upload-row").first).to_be_visible()
-    expect_readable(page, "dashboard")
+    expect_accessible(page, "dashboard")
 
 
 @pytest.mark.parametrize("width", [360, 1280])
