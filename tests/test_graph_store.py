@@ -130,18 +130,22 @@ def test_a_version_id_cannot_be_reused(store):
     assert count(store, "Programme", "upload-1") == 3
 
 
+def fail_on(monkeypatch, store, query: str, fails) -> None:
+    """Make store.run raise GraphError("injected failure") on `query` whenever fails(params) is true."""
+    real_run = store.run
+
+    def run(sent, params=None, *, write=False):
+        if sent == query and fails(params):
+            raise GraphError("injected failure")
+        return real_run(sent, params, write=write)
+
+    monkeypatch.setattr(store, "run", run)
+
+
 def test_a_failed_load_leaves_nothing_behind(store, monkeypatch):
     active = store.activate(store.load(CATALOGUE).id)
-    real_run = store.run
     calls = []
-
-    def failing(query, params=None, *, write=False):
-        if query == cypher.CREATE_COMBINATIONS:
-            calls.append(params["id"])
-            raise GraphError("injected failure")
-        return real_run(query, params, write=write)
-
-    monkeypatch.setattr(store, "run", failing)
+    fail_on(monkeypatch, store, cypher.CREATE_COMBINATIONS, lambda params: calls.append(params["id"]) or True)
     with pytest.raises(GraphError, match="injected"):
         store.load(CATALOGUE, version_id="broken")
     monkeypatch.undo()
@@ -157,22 +161,20 @@ def test_a_half_loaded_version_is_invisible_and_a_failing_batch_removes_the_earl
     """With one row per batch, the second programme batch fails after the first one was written."""
     active = store.activate(store.load(CATALOGUE).id)
     monkeypatch.setattr(cypher_store, "BATCH", 1)
-    real_run = store.run
     seen = []
 
-    def failing(query, params=None, *, write=False):
-        if query == cypher.CREATE_PROGRAMMES:
-            seen.append(count(store, "Programme", "half"))
-            if len(seen) == 2:
-                assert [v.id for v in store.versions()] == [active.id]
-                with pytest.raises(CatalogueNotFound):
-                    store.activate("half")
-                with pytest.raises(CatalogueNotFound):
-                    store.programmes("half")
-                raise GraphError("injected failure")
-        return real_run(query, params, write=write)
+    def second_batch(_params) -> bool:
+        seen.append(count(store, "Programme", "half"))
+        if len(seen) < 2:
+            return False
+        assert [v.id for v in store.versions()] == [active.id]
+        with pytest.raises(CatalogueNotFound):
+            store.activate("half")
+        with pytest.raises(CatalogueNotFound):
+            store.programmes("half")
+        return True
 
-    monkeypatch.setattr(store, "run", failing)
+    fail_on(monkeypatch, store, cypher.CREATE_PROGRAMMES, second_batch)
     with pytest.raises(GraphError, match="injected"):
         store.load(CATALOGUE, version_id="half")
     monkeypatch.undo()
