@@ -82,7 +82,7 @@ class Options:
     connections: int = 8
     duration: float | None = None
     workers: int = 2
-    threads: int = 4
+    threads: int = 2
     wrk_threads: int = 2
     seed: int = 1
 

@@ -5,6 +5,7 @@ import json
 import time
 from functools import lru_cache
 from importlib import metadata, resources
+from typing import Hashable
 
 import orjson
 from flask import Blueprint, current_app, request
@@ -70,11 +71,12 @@ def ready():
 
 @bp.get("/search")
 def search_get():
-    subjects = request.args.getlist("subject")
     current, started = snapshot(), time.perf_counter()
-    answer = _cached_answer(current.version, subjects)
-    refs = _refs(subjects) if answer is None else None  # bad subjects are a 400 before any 304
-    response = cached(tag(current.version), lambda: answer or _new_answer(current, subjects, refs))
+    key = request.query_string  # the subjects as sent: a repeated search is found before its URL is even parsed
+    answer = _cached_answer(current.version, key)
+    if answer is None:
+        refs = _refs(request.args.getlist("subject"))  # bad subjects are a 400 before any 304
+    response = cached(tag(current.version), lambda: answer or _new_answer(current, key, refs))
     return _server_timing(response, started, answer is not None)
 
 
@@ -85,28 +87,24 @@ def search_post():
     if not isinstance(body, dict) or not isinstance(body.get("subjects"), list):
         return error(400, 'the body must be a JSON object like {"subjects": ["Mathematics (CSEC)"]}')
     subjects, current, started = body["subjects"], snapshot(), time.perf_counter()
-    answer = _cached_answer(current.version, subjects)
-    response = json_bytes(answer or _new_answer(current, subjects, _refs(subjects)))
+    key = tuple(subjects) if all(isinstance(s, str) for s in subjects) else None  # the subjects as sent
+    answer = _cached_answer(current.version, key)
+    response = json_bytes(answer or _new_answer(current, key, _refs(subjects)))
     response.cache_control.no_store = True
     return _server_timing(response, started, answer is not None)
 
 
-def _cache_key(subjects: list) -> tuple | None:
-    """The subjects exactly as sent: the same text always reads the same way, so a repeated search skips even
-    reading them (only answers to valid subjects are ever stored)."""
-    return tuple(subjects) if all(isinstance(s, str) for s in subjects) else None
-
-
-def _cached_answer(version: str, subjects: list) -> bytes | None:
-    """This worker's earlier answer to the same subjects, as JSON."""
-    cache, key = engine().answers, _cache_key(subjects)
+def _cached_answer(version: str, key: Hashable | None) -> bytes | None:
+    """This worker's earlier answer to the same subjects sent the same way, as JSON. The same text always reads the
+    same way, so a repeat skips reading the subjects; only answers to valid subjects are ever stored."""
+    cache = engine().answers
     return cache.get(version, key) if cache is not None and key is not None else None
 
 
-def _new_answer(current: Snapshot, subjects: list, refs: list) -> bytes:
+def _new_answer(current: Snapshot, key: Hashable | None, refs: list) -> bytes:
     answer = answers.search(current, refs, engine().eligible_in_graph(current.version))
     body = orjson.dumps(answer)  # a search answer can be 200 KB: several times faster than the json module
-    cache, key = engine().answers, _cache_key(subjects)
+    cache = engine().answers
     if cache is not None and key is not None:
         cache.put(current.version, key, body)
     return body
