@@ -63,15 +63,40 @@ def test_snapshot_holds_the_active_version_with_its_indexes(graph_store):
 
 def test_programmes_are_reloaded_only_when_the_active_version_changes(graph_store):
     activate(graph_store, CATALOGUE)
-    active = ActiveCatalogue(graph_store, 0)
+    clock = Clock()
+    active = ActiveCatalogue(graph_store, 1, clock=clock)
     first = active.current()
+    clock.now = 1.0
+    wait_until(lambda: active._due_in() > 0, "the unchanged version is rechecked", 10)
     assert active.current() is first
     newer = activate(graph_store, CATALOGUE[:2])
-    assert active.current() is first  # served while the new version is read in the background
+    assert active.current() is first  # served until the next check reads the new version in the background
+    clock.now = 2.0
     wait_until(lambda: active.current().version == newer, "the new version is served", 10)
     second = active.current()
     assert [p.id for p in second.programmes] == ["foundation", "bsc-maths"]
     assert active.current() is second
+
+
+def test_an_idle_process_picks_up_a_new_version_without_a_request(graph_store):
+    """A worker no request reached since the activation must not answer its first one from the old version."""
+    activate(graph_store, CATALOGUE)
+    active = ActiveCatalogue(graph_store, 0.2)
+    assert len(active.current().programmes) == 7
+    newer = activate(graph_store, CATALOGUE[:2])
+    wait_until(lambda: active.last.version == newer, "the idle catalogue is refreshed", 10)  # `last` asks nothing
+    assert active.current().version == newer
+
+
+def test_the_watcher_ends_with_its_catalogue(graph_store):
+    activate(graph_store, CATALOGUE)
+    before = {t for t in threading.enumerate() if t.name == "beuwi-snapshot"}
+    active = ActiveCatalogue(graph_store, 0)
+    active.current()
+    [watcher] = [t for t in threading.enumerate() if t.name == "beuwi-snapshot" and t not in before]
+    del active
+    watcher.join(10)
+    assert not watcher.is_alive()
 
 
 def test_the_active_version_is_checked_at_most_every_check_seconds(graph_store):

@@ -11,6 +11,7 @@ import gc
 import logging
 import threading
 import time
+import weakref
 from dataclasses import dataclass, field
 from typing import Callable, Mapping, Sequence
 
@@ -20,6 +21,8 @@ from beuwi.graph.store import GraphError, GraphStore
 from .compiled import CompiledCatalogue
 
 log = logging.getLogger(__name__)
+
+WATCH_NAP = (0.05, 1.0)  # the watcher thread's shortest and longest sleep, in seconds
 
 
 class NoActiveCatalogue(LookupError):
@@ -70,9 +73,11 @@ class _State:
 
 
 class ActiveCatalogue:
-    """Thread-safe. Once a snapshot exists, requests never wait on the graph: a stale snapshot is refreshed by a
-    background thread (one at a time) while every request keeps getting the snapshot already there, which is also
-    what lets a worker run a single request thread. Only a process with nothing to serve yet waits for the graph."""
+    """Thread-safe. Once a snapshot exists, requests never wait on the graph: a watcher thread asks the graph every
+    `check_seconds`, whether requests come or not, and swaps in a new snapshot when the active version changes, while
+    every request keeps getting the snapshot already there (which is also what lets a worker run a single request
+    thread). So even a worker that has been idle serves a new version within `check_seconds` plus its load time.
+    Only a process with nothing to serve yet makes requests wait for the graph."""
 
     def __init__(self, store: GraphStore, check_seconds: float, clock: Callable[[], float] = time.monotonic):
         self._store = store
@@ -80,29 +85,32 @@ class ActiveCatalogue:
         self._clock = clock
         self._lock = threading.Lock()  # held by whoever is refreshing
         self._state: _State | None = None
+        self._watching = False
 
     def current(self) -> Snapshot:
         """The active snapshot; NoActiveCatalogue, or the GraphError when the graph is down and nothing is cached."""
         state = self._state
         if state is not None and state.snapshot is not None:
-            if not self._fresh(state) and self._lock.acquire(blocking=False):
-                threading.Thread(target=self._refresh_and_release, name="beuwi-snapshot", daemon=True).start()
             return state.snapshot
         with self._lock:
             state = self._state
             if not self._fresh(state):
                 state = self._state = self._refresh(state)
+            if not self._watching:  # started here, in the worker that serves: a thread does not survive a fork
+                self._watching = True
+                threading.Thread(target=_watch, args=(weakref.ref(self),), name="beuwi-snapshot", daemon=True).start()
         if state.snapshot is None:
             raise copy.copy(state.error)  # a fresh instance: re-raising one object grows its traceback
         return state.snapshot
 
-    def _refresh_and_release(self) -> None:
-        try:
-            self._state = self._refresh(self._state)
-        except Exception:  # never expected (graph errors are handled), but a dead refresher must not wedge the lock
-            log.exception("refreshing the catalogue snapshot failed")
-        finally:
-            self._lock.release()
+    def _due_in(self) -> float:
+        """Seconds (by this catalogue's clock) until the graph should be asked again."""
+        return self._check_seconds - (self._clock() - self._state.checked)
+
+    def _refresh_if_due(self) -> None:
+        with self._lock:
+            if not self._fresh(self._state):
+                self._state = self._refresh(self._state)
 
     @property
     def last(self) -> Snapshot | None:
@@ -142,3 +150,22 @@ class ActiveCatalogue:
                 return None, exc
             log.warning("graph unavailable, still serving catalogue %s: %s", kept.version, exc)
             return kept, None
+
+
+def _watch(catalogue_ref: weakref.ref) -> None:
+    """Refresh the catalogue whenever its check falls due; ends once nothing else holds the catalogue.
+
+    The naps are bounded: at least WATCH_NAP[0], so a check interval of 0 does not spin, and at most WATCH_NAP[1],
+    so a catalogue on a hand-moved clock (tests) is rechecked soon after the clock moves.
+    """
+    while (catalogue := catalogue_ref()) is not None:
+        nap = min(max(catalogue._due_in(), WATCH_NAP[0]), WATCH_NAP[1])
+        del catalogue  # not held while asleep
+        time.sleep(nap)
+        if (catalogue := catalogue_ref()) is None:
+            return
+        try:
+            catalogue._refresh_if_due()
+        except Exception:  # never expected (graph errors are handled), but the watcher must not die
+            log.exception("refreshing the catalogue snapshot failed")
+        del catalogue
