@@ -39,7 +39,7 @@ CONTRAST = """() => {
       const style = getComputedStyle(node);
       if (style.backgroundImage !== "none") {
         if (style.backgroundImage.includes("url(")) return null;
-        bottoms = style.backgroundImage.match(/rgba?\([^)]*\)/g).map(rgba);
+        bottoms = style.backgroundImage.match(/rgba?\\([^)]*\\)/g).map(rgba);
         break;
       }
       const colour = rgba(style.backgroundColor);

@@ -246,6 +246,18 @@ def test_an_unreachable_engine_shows_a_friendly_state(site, page):
     expect(page.get_by_test_id("programme-card")).to_have_count(0)
 
 
+def test_an_engine_that_never_answers_shows_the_friendly_state(site, page):
+    page.clock.install()
+    page.route(f"{site.engine}/api/search**", lambda route: None)  # held: the engine accepts and never answers
+    page.goto(search_url(site, PROFILE))
+    expect(page.get_by_test_id("chip")).to_have_count(len(PROFILE))
+    page.clock.run_for(9_000)
+    expect(page.get_by_test_id("engine-error")).to_be_hidden()
+    page.clock.run_for(2_000)
+    expect(page.get_by_test_id("engine-error")).to_be_visible()
+    expect(page.get_by_test_id("chip")).to_have_count(len(PROFILE))
+
+
 def test_retry_recovers_when_the_engine_comes_back(site, page):
     page.route(f"{site.engine}/**", lambda route: route.abort())
     page.goto(search_url(site, PROFILE))

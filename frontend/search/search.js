@@ -7,6 +7,7 @@ const ENGINE = ((window.BEUWI_CONFIG || {}).engine || "").replace(/\/+$/, "");
 const GRADES = { CSEC: ["I", "II", "III", "IV", "V", "VI"], CAPE: ["I", "II", "III", "IV", "V", "VI", "VII"] };
 const MAX_OPTIONS = 50;
 const PROGRESS_DELAY_MS = 350;
+const REQUEST_TIMEOUT_MS = 10000;  // an engine that accepts but never answers is as good as down: say so, offer a retry
 const SHOWN_PER_FACULTY = 4;  // longer groups fold behind a "Show all" button, so a phone is not one endless scroll
 const SHOWN_NEAR = 6;
 
@@ -34,7 +35,7 @@ const state = {
 const cache = new Map(); // url -> parsed JSON; catalogue answers are cacheable and the page is short-lived
 let searchSeq = 0;
 
-class EngineDown extends Error {}  // unreachable, 5xx or not JSON: say so and offer a retry
+class EngineDown extends Error {}  // unreachable, silent, 5xx or not JSON: say so and offer a retry
 class BadRequest extends Error {
   constructor(body) { super(body.error || "bad request"); this.body = body; }
 }
@@ -43,14 +44,17 @@ async function api(path) {
   const url = ENGINE + path;
   if (cache.has(url)) return cache.get(url);
   if (!ENGINE) throw new EngineDown("no engine configured");
-  let response;
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), REQUEST_TIMEOUT_MS);
+  let response, body = null;
   try {
-    response = await fetch(url, { headers: { Accept: "application/json" } });
+    response = await fetch(url, { headers: { Accept: "application/json" }, signal: abort.signal });
+    try { body = await response.json(); } catch { /* not JSON (or cut off): treated by status below */ }
   } catch (error) {
     throw new EngineDown(error.message);
+  } finally {
+    clearTimeout(timer);
   }
-  let body = null;
-  try { body = await response.json(); } catch { /* not JSON: treated by status below */ }
   if (response.status >= 500 || body === null) throw new EngineDown(`HTTP ${response.status}`);
   if (!response.ok) throw new BadRequest(body);
   cache.set(url, body);
