@@ -7,6 +7,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -174,6 +175,28 @@ def test_an_upload_activated_in_the_admin_app_reaches_the_engine(tmp_path):
         admin_output = stop(admin)
         stop(engine)
     assert f"Admin token (stored in {tmp_path / 'admin-token'})" in admin_output
+
+
+def test_every_engine_worker_moves_to_a_new_version_by_itself(tmp_path):
+    """Nothing asks the engine between an activation and the check, so each worker must have refreshed on its own:
+    the first answer a worker gives afterwards already comes from the new version."""
+    port = free_port()
+    engine = start(["search", "--workers", "2", "--seed", str(SAMPLE)], tmp_path, port)
+    try:
+        url = f"http://127.0.0.1:{port}/api/search?subject=Mathematics%20(CSEC)"
+        with ThreadPoolExecutor(8) as pool:  # concurrent, so both workers answer and hold a snapshot
+            old = set(pool.map(lambda _: get_json(url)["catalogue"], range(40)))
+        assert len(old) == 1
+        env = {k: v for k, v in os.environ.items() if not k.startswith("BEUWI_")}
+        loaded = subprocess.run([sys.executable, "-m", "beuwi.cli", "load", str(SAMPLE), "--activate", "--json",
+                                 "--data-dir", str(tmp_path)], env=env, capture_output=True, text=True, timeout=120)
+        assert loaded.returncode == 0, loaded.stderr
+        new = json.loads(loaded.stdout)["catalogue"]
+        time.sleep(4)  # BEUWI_ACTIVE_CHECK_SECONDS (1 s) and reading 102 programmes, with room to spare
+        with ThreadPoolExecutor(8) as pool:
+            assert set(pool.map(lambda _: get_json(url)["catalogue"], range(40))) == {new}
+    finally:
+        stop(engine)
 
 
 def multipart(field, filename, data):
