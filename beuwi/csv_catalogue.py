@@ -73,12 +73,22 @@ def parse_catalogue(data: bytes, *, subjects: SubjectList | None = None, max_byt
     return ParsedCatalogue(programmes, errors)
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what makes a spreadsheet run a cell as a formula
+
+
 def errors_csv(errors: list[RowError]) -> bytes:
+    """The row errors for a spreadsheet: UTF-8 with a BOM, so Excel shows accents right, and every cell that starts
+    like a formula (or with the quote that escapes one) prefixed with `'`, so an uploaded value such as
+    `=HYPERLINK(...)` is shown as text, never run, on the admin's machine. The dashboard strips that quote again."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["row", "column", "value", "message"])
-    writer.writerows([e.row, e.column, e.value, e.message] for e in errors)
-    return out.getvalue().encode("utf-8")
+    writer.writerows([e.row, e.column, _as_text(e.value), _as_text(e.message)] for e in errors)
+    return out.getvalue().encode("utf-8-sig")
+
+
+def _as_text(cell: str) -> str:
+    return "'" + cell if cell.startswith((*FORMULA_STARTS, "'")) else cell
 
 
 def _rows(data: bytes, max_bytes: int) -> list[tuple[int, dict[str, str]]]:

@@ -78,7 +78,8 @@ def test_upload_stores_the_file_its_errors_and_an_inactive_version(client, store
     assert body["sha256"] == hashlib.sha256(ROW_ERRORS).hexdigest() and body["size"] == len(ROW_ERRORS)
     assert body["uploaded_by"] == who and body["filename"] == "row-errors.csv"
     assert client.get(f"/api/uploads/{body['id']}/source", headers=auth).data == ROW_ERRORS
-    errors = list(csv.DictReader(io.StringIO(client.get(f"/api/uploads/{body['id']}/errors", headers=auth).text)))
+    errors_csv = client.get(f"/api/uploads/{body['id']}/errors", headers=auth).data.decode("utf-8-sig")
+    errors = list(csv.DictReader(io.StringIO(errors_csv)))
     assert [(e["row"], e["column"]) for e in errors][:2] == [("3", "mandatory"), ("4", "combinations")]
     assert [p.id for p in stores.graph.programmes(body["id"])] == ["SCI-BSC-CS", "sociology", "AGR-BSC-AGRI"]
     assert stores.graph.active_version() is None

@@ -1,4 +1,5 @@
 """Catalogue CSV format v1: the public contract administrators write to."""
+import codecs
 import csv
 import io
 from pathlib import Path
@@ -277,13 +278,26 @@ def test_errors_csv_round_trips_awkward_values():
     result = parse(HEADER + '\nB,Bad,Science,-1,,"Chemestry (CSEC); ""Quoted, comma"" (CSEC)",,"ye\ns"\n')
     assert len(result.errors) == 4
     data = errors_csv(result.errors)
-    assert data.startswith(b"row,column,value,message\r\n")
-    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8"), newline="")))
-    assert rows == [{k: str(v) for k, v in e.as_dict().items()} for e in result.errors]
+    assert data.startswith(codecs.BOM_UTF8 + b"row,column,value,message\r\n")  # the BOM: Excel then reads UTF-8
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+    expected = [{k: str(v) for k, v in e.as_dict().items()} for e in result.errors]
+    assert [row["value"] for row in expected].count("-1") == 1
+    for row in expected:
+        if row["value"] == "-1":
+            row["value"] = "'-1"  # a spreadsheet would take it for a formula: kept as text
+    assert rows == expected
+
+
+@pytest.mark.parametrize("value", ['=HYPERLINK("http://evil.example","open")', "+1", "-2+3", "@SUM(A1)", "\tx",
+                                   "\r=1", "'=x"])
+def test_errors_csv_keeps_what_looks_like_a_formula_as_text(value):
+    data = errors_csv([RowError(2, "programme", value, "-" + value)])
+    [row] = csv.DictReader(io.StringIO(data.decode("utf-8-sig"), newline=""))
+    assert (row["value"], row["message"]) == ("'" + value, "'-" + value)
 
 
 def test_errors_csv_of_no_errors_is_just_the_header():
-    assert errors_csv([]) == b"row,column,value,message\r\n"
+    assert errors_csv([]) == codecs.BOM_UTF8 + b"row,column,value,message\r\n"
 
 
 def test_row_error_as_dict():

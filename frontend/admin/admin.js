@@ -484,7 +484,9 @@ async function showErrors(upload) {
     const [header = [], ...rows] = parseCsv(await (await api(filePath(upload, "errors"))).text());
     const at = (name, fallback) => (header.indexOf(name) >= 0 ? header.indexOf(name) : fallback);
     const cols = { row: at("row", 0), column: at("column", 1), value: at("value", 2), message: at("message", 3) };
-    const filled = rows.filter((r) => r.some((cell) => cell !== ""));
+    // The server wrote "'" before any cell a spreadsheet would run as a formula (or that starts with that quote).
+    const shown = (cell) => (/^'[=+\-@\t\r']/.test(cell ?? "") ? cell.slice(1) : cell ?? "");
+    const filled = rows.filter((r) => r.some((cell) => cell !== "")).map((r) => r.map(shown));
     els.errorsRows.replaceChildren(...filled.map((r) => h("tr", { dataset: { testid: "error-row" } },
       h("td", { class: "num", dataset: { label: "Row", testid: "error-line" } }, r[cols.row] ?? ""),
       h("td", { class: "column", dataset: { label: "Column", testid: "error-column" } }, r[cols.column] ?? ""),
