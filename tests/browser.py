@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,6 +21,11 @@ ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"]
+
+
+# A student who nearly meets several programmes: eligible ones in many faculties, near misses and suggestions.
+PROFILE = ["Mathematics (CSEC)", "English A (CSEC)", "Biology (CSEC)", "Chemistry (CSEC)", "Spanish (CSEC)",
+           "Chemistry (CAPE:II)", "Biology (CAPE)"]
 
 
 @dataclass(frozen=True)
@@ -108,3 +114,19 @@ def no_script_errors(page):
     page.on("pageerror", lambda error: errors.append(error))
     yield
     assert not errors, errors
+
+
+def search_url(site: Site, subjects=(), **params) -> str:
+    """The search page with these subjects (and e.g. programme=ID) in its URL, as a shared link would have them."""
+    pairs = [("s", s) for s in subjects] + list(params.items())
+    return site.url + "search/" + ("?" + urllib.parse.urlencode(pairs, quote_via=urllib.parse.quote) if pairs else "")
+
+
+def sign_in(page, site: Site) -> None:
+    """Sign in to the dashboard with the admin token, as `make run` users do."""
+    from playwright.sync_api import expect
+
+    page.goto(site.url + "admin/")
+    page.get_by_test_id("token").fill(site.admin_token)
+    page.get_by_test_id("signin-button").click()
+    expect(page.get_by_test_id("uploads-table")).to_be_visible()

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser import ROOT
-from tests.test_browser_admin import sign_in
-from tests.test_browser_search import PROFILE, search_url
+from tests.browser import PROFILE, ROOT, search_url, sign_in
 
 pytest.importorskip("playwright")
 from playwright.sync_api import expect  # noqa: E402

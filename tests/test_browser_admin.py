@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import ROOT, SCREENSHOTS, dev_site, screenshot
+from tests.browser import ROOT, SCREENSHOTS, dev_site, screenshot, sign_in
 from tests.emulators import BUCKET, PROJECT, sign_up
 from tests.emulators import sign_in as id_token
 
@@ -79,13 +79,6 @@ def sample_restored(site):
     if sample is None:
         pytest.fail("the sample catalogue upload is gone; later browser tests would see another catalogue")
     admin_call(site, "POST", f"/api/uploads/{sample['id']}/activate")
-
-
-def sign_in(page, site):
-    page.goto(site.url + "admin/")
-    page.get_by_test_id("token").fill(site.admin_token)
-    page.get_by_test_id("signin-button").click()
-    expect(page.get_by_test_id("uploads-table")).to_be_visible()
 
 
 def upload(page, path: Path):

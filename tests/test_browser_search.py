@@ -8,15 +8,11 @@ import urllib.request
 
 import pytest
 
-from tests.browser import SCREENSHOTS, screenshot
+from tests.browser import PROFILE, SCREENSHOTS, screenshot, search_url
 from beuwi.ports import free_port
 
 pytest.importorskip("playwright")
 from playwright.sync_api import expect  # noqa: E402
-
-PROFILE = ["Mathematics (CSEC)", "English A (CSEC)", "Biology (CSEC)", "Chemistry (CSEC)", "Spanish (CSEC)",
-           "Chemistry (CAPE:II)", "Biology (CAPE)"]
-
 
 pytestmark = pytest.mark.usefixtures("no_script_errors")
 
@@ -31,11 +27,6 @@ def engine_search(site, subjects):
 def engine_get(site, path):
     with urllib.request.urlopen(site.engine + path, timeout=10) as response:
         return json.load(response)
-
-
-def search_url(site, subjects=(), **params):
-    pairs = [("s", s) for s in subjects] + list(params.items())
-    return site.url + "search/" + ("?" + urllib.parse.urlencode(pairs, quote_via=urllib.parse.quote) if pairs else "")
 
 
 def add_subject(page, typed, label):

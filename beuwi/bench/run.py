@@ -28,6 +28,7 @@ from typing import Callable
 
 import click
 
+from beuwi import config
 from beuwi.csv_catalogue import parse_catalogue
 from beuwi.domain import Programme
 from beuwi.graph import EmbeddedServer, open_store
@@ -81,8 +82,8 @@ class Options:
     mode: str = "quick"
     connections: int = 8
     duration: float | None = None
-    workers: int = 2
-    threads: int = 2
+    workers: int = config.DEFAULTS["WORKERS"]
+    threads: int = config.DEFAULTS["THREADS"]
     wrk_threads: int = 2
     seed: int = 1
 

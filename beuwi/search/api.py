@@ -74,8 +74,7 @@ def search_get():
     current, started = snapshot(), time.perf_counter()
     key = request.query_string  # the subjects as sent: a repeated search is found before its URL is even parsed
     answer = _cached_answer(current.version, key)
-    if answer is None:
-        refs = _refs(request.args.getlist("subject"))  # bad subjects are a 400 before any 304
+    refs = _refs(request.args.getlist("subject")) if answer is None else None  # bad subjects: 400 before any 304
     response = cached(tag(current.version), lambda: answer or _new_answer(current, key, refs))
     return _server_timing(response, started, answer is not None)
 
