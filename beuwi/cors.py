@@ -1,7 +1,7 @@
 """Cross-origin access for browsers, from the CORS_ORIGINS setting ("*" or comma-separated origins), for both apps."""
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from flask import Flask, Response, current_app, request
 
 from beuwi.http_json import empty, error
 
@@ -29,14 +29,15 @@ class Cors:
         app.after_request(self._headers)
 
     def _preflight(self):
-        """Answer a browser's preflight for an existing route; other OPTIONS requests keep Flask's answer."""
-        is_preflight = (
-            request.method == "OPTIONS"
-            and "Origin" in request.headers
-            and "Access-Control-Request-Method" in request.headers
-        )
-        if not is_preflight or request.routing_exception is not None:
+        """Answer OPTIONS on an existing route: a browser's preflight, or a plain OPTIONS with its Allow header and no
+        body (Flask's own answer would be an empty text/html 200)."""
+        if request.method != "OPTIONS" or request.routing_exception is not None:
             return None
+        if "Origin" not in request.headers or "Access-Control-Request-Method" not in request.headers:
+            response = empty(204)
+            adapter = current_app.url_map.bind_to_environ(request.environ)
+            response.headers["Allow"] = ", ".join(sorted(adapter.allowed_methods()))
+            return response
         origin = request.headers["Origin"]
         if not self.allow(origin):
             return error(403, f"origin {origin!r} is not allowed to call this API")

@@ -1,5 +1,7 @@
 """The engine's JSON API over a real FalkorDB catalogue."""
+import io
 import json
+import time
 
 import pytest
 
@@ -167,12 +169,31 @@ def test_post_search_reads_a_text_plain_json_body(client):
 
 
 @pytest.mark.parametrize("body", [
-    "not json", "[]", '["Mathematics (CSEC)"]', "{}", '{"subjects": "Mathematics (CSEC)"}', '{"subject": []}', "",
+    "[]", '["Mathematics (CSEC)"]', "{}", '{"subjects": "Mathematics (CSEC)"}', '{"subject": []}',
 ])
 def test_post_search_rejects_bodies_of_the_wrong_shape(client, body):
     response = client.post("/api/search", data=body, content_type="application/json")
     assert response.status_code == 400
     assert response.get_json()["error"] == 'the body must be a JSON object like {"subjects": ["Mathematics (CSEC)"]}'
+
+
+@pytest.mark.parametrize("body", [
+    "not json", "", '{"subjects": [NaN]}', '{"subjects": [Infinity]}', '{"subjects": [-Infinity]}',
+    '{"subjects": ["Mathematics (CSEC)"],}', "[" * 5000 + "]" * 5000, '{"subjects": []} trailing',
+])
+def test_post_search_reads_bodies_as_strict_json(client, body):
+    response = client.post("/api/search", data=body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.get_json()["error"].startswith("the body is not valid JSON: ")
+    json.loads(response.get_data(), parse_constant=pytest.fail)  # the answer itself is strict JSON
+
+
+def test_a_chunked_body_over_the_limit_is_413(client):
+    body = io.BytesIO(b'{"subjects": ["' + b"x" * 10_000_000 + b'"]}')  # no Content-Length, as a server passes it
+    response = client.post("/api/search", input_stream=body, content_type="application/json",
+                           headers={"Transfer-Encoding": "chunked"}, environ_overrides={"wsgi.input_terminated": True})
+    assert response.status_code == 413
+    assert response.get_json()["error"] == "request body too large (at most 65536 bytes)"
 
 
 def test_post_search_rejects_subjects_that_are_not_strings(client):
@@ -293,7 +314,7 @@ def test_without_an_active_catalogue_searches_answer_503(graph_store):
     assert client.get("/api/subjects").status_code == 200
 
 
-def test_unreachable_graph_answers_503_json():
+def test_unreachable_graph_answers_503_json(caplog):
     client = unreachable_graph_client()
     health = client.get("/api/health")
     assert health.status_code == 503
@@ -304,6 +325,11 @@ def test_unreachable_graph_answers_503_json():
     assert response.status_code == 503
     assert response.get_json()["error"].startswith("catalogue unavailable: ")
     assert client.get("/api/subjects").status_code == 200
+    # The driver's own words (addresses, errno, vendor names) go to the log, never to a client.
+    for body in (health.get_data(as_text=True), response.get_data(as_text=True)):
+        assert "temporarily unavailable" in body
+        assert not any(word in body for word in ("127.0.0.1", "FalkorDB", "Error 111", "onnect"))
+    assert "FalkorDB" in caplog.text
 
 
 def test_liveness_touches_nothing():
@@ -557,3 +583,64 @@ def test_bad_subjects_are_a_400_even_with_a_current_etag(client, version):
                           headers={"If-None-Match": etag})
     assert response.status_code == 400
     assert client.post("/api/search", json={"subjects": [{"not": "text"}]}).status_code == 400
+
+
+# --- hostile input ------------------------------------------------------------------------------------------------
+
+HOSTILE_SUBJECT = "a" + " " * 65_000 + "b"
+
+
+def test_a_hostile_subject_costs_little_and_is_echoed_only_in_part(client):
+    """65 KB of one subject used to take seconds of CPU in the subject pattern and came back three times over."""
+    started = time.process_time()
+    for response in (client.post("/api/search", json={"subjects": [HOSTILE_SUBJECT]}),
+                     client.post("/api/search", json={"subjects": ["(" * 30_000 + ")" * 30_000]}),
+                     search(client, HOSTILE_SUBJECT[:60_000] + " (CSEC)")):
+        assert response.status_code == 400
+        assert len(response.get_data()) < 2_000
+        problem = response.get_json()["subjects"][0]
+        assert problem["error"].startswith("a subject reference is at most 100 characters")
+        assert problem["input"].endswith("…") and len(problem["input"]) == 101
+    assert time.process_time() - started < 1  # was 4-8 s each; now about a millisecond
+
+
+def test_bad_subjects_are_named_by_position_and_lists_are_not_echoed(client):
+    nested = [[[[["deep"]]]]]
+    response = client.post("/api/search", json={"subjects": ["Mathematics (CSEC)", nested, {"a": 1}, "Maths"]})
+    assert response.status_code == 400
+    problems = response.get_json()["subjects"]
+    assert [(p["index"], p["input"]) for p in problems] == [(1, None), (2, None), (3, "Maths")]
+
+
+@pytest.mark.parametrize("name", ["q", "faculty"])
+def test_text_filters_are_limited_before_they_are_read(client, name):
+    response = client.get("/api/programmes", query_string={name: "x" * 201})
+    assert response.status_code == 400
+    assert response.get_json() == {"error": f"{name} is at most 200 characters (201 given)"}
+    assert client.get("/api/subjects", query_string={"q": "x" * 5000}).status_code == 400
+
+
+def test_double_slashes_are_not_redirected_anywhere(client):
+    response = client.get("/api//search?subject=Mathematics%20(CSEC)", headers={"Host": "evil.example"})
+    assert response.status_code == 404
+    assert "Location" not in response.headers
+    assert response.get_json() == {"error": "not found: /api//search"}
+
+
+def test_a_plain_options_answers_its_allowed_methods_without_a_body(client):
+    response = client.options("/api/search")
+    assert response.status_code == 204
+    assert response.headers["Allow"] == "GET, HEAD, OPTIONS, POST"
+    assert "Content-Type" not in response.headers and response.get_data() == b""
+    assert client.options("/api/nope").status_code == 404
+
+
+def test_a_current_etag_never_turns_an_error_into_a_304(client):
+    etag = client.get("/api/programmes").headers["ETag"]
+    response = client.get("/api/programmes/NOPE", headers={"If-None-Match": etag})
+    assert response.status_code == 404
+    assert response.get_json()["error"].startswith("no programme 'NOPE'")
+    etag = client.get("/api/subjects").headers["ETag"]
+    response = client.get("/api/subjects?level=GCSE", headers={"If-None-Match": etag})
+    assert response.status_code == 400
+    assert client.get("/api/subjects?level=CSEC", headers={"If-None-Match": etag}).status_code == 304

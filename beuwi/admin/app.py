@@ -9,7 +9,7 @@ from flask import Flask
 from beuwi import config
 from beuwi.cors import Cors
 from beuwi.graph import open_store
-from beuwi.http_json import register_errors
+from beuwi import http_json
 
 from .api import bp
 from .auth import firebase_verifier, local_token, token_verifier
@@ -73,9 +73,8 @@ def create_app(test_config: Mapping | None = None) -> Flask:
         app.config.from_mapping(test_config)
     # Room for the multipart envelope; the file itself is checked against MAX_UPLOAD_BYTES exactly.
     app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_UPLOAD_BYTES"]) + MULTIPART_OVERHEAD
-    app.json.sort_keys = False
     app.extensions["beuwi.admin"] = Admin(app.config)
-    register_errors(app)
+    http_json.init_app(app)
     # The dashboard is a static site on another origin; the bearer token travels in Authorization, and downloads
     # name their file in Content-Disposition, which a cross-origin page can only read when it is exposed.
     Cors(app.config["CORS_ORIGINS"], "GET, POST, DELETE, OPTIONS", "Authorization, Content-Type",

@@ -104,8 +104,25 @@ class SubjectRef:
         return self._label
 
 
-_REF = re.compile(r"^(?P<name>.+?)\s*\(\s*(?P<level>[A-Za-z]+)\s*(?::\s*(?P<grade>[A-Za-z0-9]+)\s*)?\)$")
+# The longest canonical name is 48 characters; a reference with its level and grade fits well within this. Checked
+# before anything else reads the text, so a hostile string costs no more than a short one.
+MAX_REF_CHARS = 100
 _SPACES = re.compile(r"\s+")
+
+
+def _split_ref(text: str) -> tuple[str, str, str | None] | None:
+    """`Name (LEVEL)` or `Name (LEVEL:GRADE)` as (name, level, grade), in one pass over the text: no pattern that
+    could backtrack. The level is the last parenthesis, so names may hold parentheses of their own."""
+    opening = text.rfind("(")
+    if opening < 0 or not text.endswith(")"):
+        return None
+    name, (level, colon, grade) = text[:opening].strip(), text[opening + 1:-1].partition(":")
+    level, grade = level.strip(), grade.strip()
+    if not name or not (level.isascii() and level.isalpha()):
+        return None
+    if colon and not (grade.isascii() and grade.isalnum()):
+        return None
+    return name, level, grade or None
 
 
 def _norm(text: str) -> str:
@@ -151,16 +168,18 @@ class SubjectList:
 
     def ref(self, text: str) -> SubjectRef:
         """Parse `Name (LEVEL)` or `Name (LEVEL:GRADE)`."""
-        match = _REF.match(text.strip())
-        if not match:
+        if len(text) > MAX_REF_CHARS:
+            raise SubjectError(f"a subject reference is at most {MAX_REF_CHARS} characters ({len(text)} given)")
+        parts = _split_ref(text.strip())
+        if parts is None:
             guesses = tuple(str(s) for s in self.subjects if _norm(s.name) == _norm(text))
             hint = f"; did you mean {' or '.join(guesses)}?" if guesses else ""
             raise SubjectError(
                 f"{text.strip()!r} is not a subject reference like 'Chemistry (CSEC)' or 'Chemistry (CAPE:II)'{hint}",
                 guesses,
             )
-        subject = self.subject(match["name"], match["level"])
-        grade = match["grade"]
+        name, level, grade = parts
+        subject = self.subject(name, level)
         return SubjectRef(subject, grade_number(grade, subject.level) if grade else None)
 
     def search(self, query: str = "", level: str | None = None) -> list[Subject]:

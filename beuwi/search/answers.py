@@ -18,6 +18,7 @@ class InvalidQuery(ValueError):
 
 
 NEAR_MISSES = 100  # described per answer; `near_misses_total` counts them all
+MAX_QUERY_CHARS = 200  # a text filter (`q`, `faculty`, `level`); longer ones are refused before they are read
 
 
 def search(snapshot: Snapshot, refs: Sequence[SubjectRef],
@@ -78,11 +79,16 @@ def faculties(snapshot: Snapshot) -> dict:
     }
 
 
-def subjects(subject_list: SubjectList, level: str = "", q: str = "") -> dict:
+def level(text: str) -> str | None:
+    """A level filter as typed (any case, blank for both levels) as the level it names."""
+    key = text.strip().upper() or None
+    if key and key not in LEVELS:
+        raise InvalidQuery(f"unknown level {text.strip()!r} (use CSEC or CAPE)")
+    return key
+
+
+def subjects(subject_list: SubjectList, level_key: str | None = None, q: str = "") -> dict:
     """Canonical subjects for autocomplete; `label` is what a search accepts."""
-    level_key = level.strip().upper() or None
-    if level_key and level_key not in LEVELS:
-        raise InvalidQuery(f"unknown level {level.strip()!r} (use CSEC or CAPE)")
     return {
         "subjects": [
             {"name": s.name, "level": s.level, "label": str(s), "aliases": list(subject_list.aliases[s])}

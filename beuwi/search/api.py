@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 from functools import lru_cache
 from importlib import metadata, resources
@@ -16,10 +17,13 @@ from beuwi.graph.store import GraphError
 from . import answers
 from .active import NoActiveCatalogue, Snapshot
 from .engine import engine, snapshot
-from beuwi.http_json import cached, error, json_bytes, no_store
+from beuwi.http_json import cached, error, json_body, json_bytes, no_store
 from .profile import InvalidProfile, parse_subjects
 
 bp = Blueprint("api", __name__, url_prefix="/api")
+log = logging.getLogger(__name__)
+
+TEMPORARILY = "the catalogue database is temporarily unavailable, try again shortly"
 
 ENGINE_VERSION = metadata.version("beuwi")
 
@@ -42,7 +46,8 @@ def health():
         version = engine().store.active_version()
     except GraphError as exc:
         kept = engine().catalogue.last
-        reason = f"graph unavailable: {exc}"
+        log.warning("health: graph unavailable: %s", exc)
+        reason = f"graph unavailable: {TEMPORARILY}"
         if kept is None:
             return no_store({"status": "unavailable", "error": reason}, 503)
         return no_store({"status": "degraded", "catalogue": kept.version, "error": reason})
@@ -81,8 +86,8 @@ def search_get():
 
 @bp.post("/search")
 def search_post():
-    # force=True: a text/plain JSON body spares browsers a CORS preflight.
-    body = request.get_json(force=True, silent=True)
+    # Read whatever its Content-Type: a text/plain JSON body spares browsers a CORS preflight.
+    body = json_body()
     if not isinstance(body, dict) or not isinstance(body.get("subjects"), list):
         return error(400, 'the body must be a JSON object like {"subjects": ["Mathematics (CSEC)"]}')
     subjects, current, started = body["subjects"], snapshot(), time.perf_counter()
@@ -119,15 +124,15 @@ def _server_timing(response, started: float, hit: bool):
 
 @bp.get("/programmes")
 def programmes():
-    current = snapshot()
-    args = request.args
-    return cached(tag(current.version), lambda: answers.programmes(current, args.get("faculty", ""), args.get("q", "")))
+    current, faculty, q = snapshot(), _text("faculty"), _text("q")
+    return cached(tag(current.version), lambda: answers.programmes(current, faculty, q))
 
 
 @bp.get("/programmes/<programme_id>")
 def programme(programme_id: str):
     current = snapshot()
-    return cached(tag(current.version), lambda: answers.programme(current, programme_id))
+    found = answers.programme(current, programme_id)  # an unknown id is a 404 whatever If-None-Match says
+    return cached(tag(current.version), lambda: found)
 
 
 @bp.get("/faculties")
@@ -138,10 +143,8 @@ def faculties():
 
 @bp.get("/subjects")
 def subjects():
-    args = request.args
-    return cached(
-        tag("subjects"), lambda: answers.subjects(SubjectList.default(), args.get("level", ""), args.get("q", ""))
-    )
+    level, q = answers.level(_text("level")), _text("q")  # a bad level is a 400 whatever If-None-Match says
+    return cached(tag("subjects"), lambda: answers.subjects(SubjectList.default(), level, q))
 
 
 @bp.get("/openapi.json")
@@ -154,6 +157,14 @@ def _openapi() -> dict:
     document = json.loads(resources.files("beuwi.search").joinpath("openapi.json").read_text("utf-8"))
     document["info"]["version"] = ENGINE_VERSION
     return document
+
+
+def _text(name: str) -> str:
+    """A text query parameter, its length checked before anything reads it."""
+    value = request.args.get(name, "")
+    if len(value) > answers.MAX_QUERY_CHARS:
+        raise answers.InvalidQuery(f"{name} is at most {answers.MAX_QUERY_CHARS} characters ({len(value)} given)")
+    return value
 
 
 def _refs(texts: list):
@@ -177,8 +188,11 @@ def unknown_programme(exc: answers.UnknownProgramme):
 
 
 def _unavailable(exc: NoActiveCatalogue | GraphError) -> str:
-    """Why there is no catalogue to answer from, for a 503."""
-    return "no catalogue is active" if isinstance(exc, NoActiveCatalogue) else f"catalogue unavailable: {exc}"
+    """Why there is no catalogue to answer from, for a 503: the graph's own words go to the log, never to clients."""
+    if isinstance(exc, NoActiveCatalogue):
+        return "no catalogue is active"
+    log.warning("%s %s: graph unavailable: %s", request.method, request.path, exc)
+    return f"catalogue unavailable: {TEMPORARILY}"
 
 
 @bp.errorhandler(NoActiveCatalogue)

@@ -5,12 +5,11 @@ from typing import Mapping
 
 from flask import Flask
 
-from beuwi import config
+from beuwi import config, http_json
 from beuwi.cors import Cors
 
 from .api import bp
 from .engine import Engine
-from beuwi.http_json import register_errors
 
 MAX_REQUEST_BYTES = 64 * 1024  # a search body names at most a few dozen subjects
 
@@ -21,9 +20,8 @@ def create_app(test_config: Mapping | None = None) -> Flask:
     app.config.from_mapping(config.from_env(), MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES)
     if test_config is not None:
         app.config.from_mapping(test_config)
-    app.json.sort_keys = False
     app.extensions["beuwi.engine"] = Engine(app.config)
-    register_errors(app)
+    http_json.init_app(app)
     Cors(app.config["CORS_ORIGINS"]).init_app(app)
     app.register_blueprint(bp)
     return app

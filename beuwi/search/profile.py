@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from beuwi.domain import SubjectError, SubjectList, SubjectRef
+from beuwi.domain.subjects import MAX_REF_CHARS
 
 
 class InvalidProfile(ValueError):
@@ -14,19 +15,27 @@ class InvalidProfile(ValueError):
         self.subjects = list(subjects)
 
 
+def shown(text: str) -> str:
+    """What an error answer echoes of a text: at most a reference's length, so an answer never outgrows its input."""
+    return text if len(text) <= MAX_REF_CHARS else text[:MAX_REF_CHARS] + "…"
+
+
 def parse_subjects(texts: Sequence[object], subjects: SubjectList, limit: int) -> list[SubjectRef]:
-    """Resolve each text with the canonical list; InvalidProfile names the bad ones with suggestions."""
+    """Resolve each text with the canonical list; InvalidProfile names the bad ones (by position) with suggestions."""
     if len(texts) > limit:
         raise InvalidProfile(f"too many subjects: {len(texts)} given, at most {limit} allowed")
     refs, bad = [], []
-    for text in texts:
+    for index, text in enumerate(texts):
         if not isinstance(text, str):
-            bad.append({"input": text, "error": "a subject must be a string like 'Chemistry (CSEC)'", "suggestions": []})
+            # Echoed only when it is a number, true, false or null: a list or an object may be of any size and depth.
+            echo = text if isinstance(text, (int, float, bool)) else None
+            bad.append({"index": index, "input": echo, "error": "a subject must be a string like 'Chemistry (CSEC)'",
+                        "suggestions": []})
             continue
         try:
             refs.append(subjects.ref(text))
         except SubjectError as exc:
-            bad.append({"input": text, "error": str(exc), "suggestions": list(exc.suggestions)})
+            bad.append({"index": index, "input": shown(text), "error": str(exc), "suggestions": list(exc.suggestions)})
     if bad:
         names = ", ".join(repr(b["input"]) for b in bad)
         raise InvalidProfile(f"unknown or malformed subjects: {names}", bad)
