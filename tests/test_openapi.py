@@ -33,7 +33,9 @@ ANNOTATIONS = {"description", "example"}
 def check(value, schema, where="$"):
     """A strict validator of the JSON Schema subset the document uses; an unknown keyword fails the test."""
     schema = deref(schema)
-    unknown = set(schema) - ANNOTATIONS - {"type", "required", "properties", "items", "enum", "minimum", "allOf"}
+    known = {"type", "required", "properties", "items", "enum", "minimum", "allOf", "minLength", "maxLength",
+             "maxItems", "pattern"}
+    unknown = set(schema) - ANNOTATIONS - known
     assert not unknown, f"{where}: the test does not understand {unknown}"
     for part in schema.get("allOf", []):
         check(value, part, where)
@@ -44,6 +46,11 @@ def check(value, schema, where="$"):
         assert value in schema["enum"], f"{where}: {value!r} not in {schema['enum']}"
     if "minimum" in schema:
         assert value >= schema["minimum"], f"{where}: {value!r} < {schema['minimum']}"
+    if isinstance(value, str):
+        assert schema.get("minLength", 0) <= len(value) <= schema.get("maxLength", len(value)), f"{where}: length"
+        assert re.search(schema.get("pattern", ""), value), f"{where}: {value!r} does not match {schema['pattern']}"
+    if isinstance(value, list):
+        assert len(value) <= schema.get("maxItems", len(value)), f"{where}: more than {schema['maxItems']} items"
     if isinstance(value, dict):
         missing = set(schema.get("required", [])) - set(value)
         assert not missing, f"{where}: missing {missing}"
