@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from beuwi.graph import open_store
+from beuwi.graph import cypher, cypher_store, open_store
 from beuwi.graph.embedded import EmbeddedServer
 from beuwi.graph.store import GraphUnavailable
 from beuwi.search.active import ActiveCatalogue, NoActiveCatalogue
@@ -199,3 +199,36 @@ def test_with_a_snapshot_no_request_waits_on_the_graph(graph_store):
     assert not reader.is_alive() and answers == [first] * 50
     stuck.released.set()
     assert active.current().version == version
+
+
+def test_an_engine_never_swaps_to_a_version_deleted_while_it_reads_it(graph_store, monkeypatch, caplog):
+    """Issue 10, item 3: X is activated; while the watcher reads it page by page, Y is activated and X deleted. The
+    engine keeps its previous complete snapshot, says why in its log, and then serves Y: never part of X."""
+    old = activate(graph_store, CATALOGUE[:1])
+    active = ActiveCatalogue(graph_store, 0.2)
+    first = active.current()
+    monkeypatch.setattr(cypher_store, "READ_PAGE", 2)
+    x, y = graph_store.load(CATALOGUE).id, graph_store.load(CATALOGUE[:2]).id
+    real_run, deleted = graph_store.run, threading.Event()
+
+    def run(query, params=None, *, write=False):
+        if query == cypher.PROGRAMMES and params["id"] == x and params["start"] == 2:  # the first page is in
+            graph_store.activate(y)
+            graph_store.delete(x)
+            deleted.set()
+        return real_run(query, params, write=write)
+
+    monkeypatch.setattr(graph_store, "run", run)
+    served = []
+    with caplog.at_level(logging.INFO, logger="beuwi.search.active"):
+        graph_store.activate(x)
+        while active.last.version != y:
+            served.append(active.current())
+            time.sleep(0.001)
+            assert len(served) < 20_000, "Y was never served"
+    assert deleted.is_set()
+    assert {s.version for s in served} <= {old, y} and first in served
+    assert f"serving catalogue {x}" not in caplog.text
+    assert (f"not serving an incomplete catalogue, still serving catalogue {old}: catalogue '{x}' was deleted while "
+            "it was read (2 of its 7 programmes read)") in caplog.text
+    assert len(active.current().programmes) == 2

@@ -9,7 +9,7 @@ from beuwi.domain import Profile, Programme, Requirements, SubjectList
 from beuwi.graph import cypher, cypher_store, open_store
 from beuwi.graph.falkordb_store import FalkorDBStore
 from beuwi.graph.neo4j_store import Neo4jStore
-from beuwi.graph.store import CatalogueConflict, CatalogueNotFound, GraphError, GraphUnavailable
+from beuwi.graph.store import CatalogueConflict, CatalogueIncomplete, CatalogueNotFound, GraphError, GraphUnavailable
 from beuwi.ports import free_port
 
 S = SubjectList.default()
@@ -185,6 +185,69 @@ def test_a_half_loaded_version_is_invisible_and_a_failing_batch_removes_the_earl
     assert store.active_version() == active.id
     assert store.programmes(active.id) == CATALOGUE
     store.load(CATALOGUE[:1], version_id="half")  # the id is free again
+
+
+ELEVEN = [programme(f"p{i:02d}", mandatory=["Mathematics (CSEC)"]) for i in range(11)]
+
+
+def between_pages(monkeypatch, store, version_id, write) -> None:
+    """Read pages of 4 programmes, and run `write` (real writes to the graph) once the first page has been read."""
+    monkeypatch.setattr(cypher_store, "READ_PAGE", 4)
+    fail_on(monkeypatch, store, cypher.PROGRAMMES,
+            lambda params: params["id"] == version_id and params["start"] == 4 and write() and False)
+
+
+def test_a_version_activated_away_and_deleted_while_read_is_never_returned_half_read(store, monkeypatch):
+    """Issue 10, item 3: X is read page by page; meanwhile Y is activated and X deleted (allowed: X is inactive)."""
+    x = store.activate(store.load(ELEVEN).id)
+    y = store.load(CATALOGUE)
+    between_pages(monkeypatch, store, x.id, lambda: store.activate(y.id) and store.delete(x.id))
+    with pytest.raises(CatalogueIncomplete, match=rf"catalogue '{x.id}' was deleted while it was read \(4 of its 11"):
+        store.programmes(x.id)
+    assert store.active_version() == y.id
+
+
+def test_programmes_missing_from_a_version_fail_the_read(store, monkeypatch):
+    version = store.load(ELEVEN)
+    between_pages(monkeypatch, store, version.id, lambda: store.run(
+        "MATCH (p:Programme {catalogue: $id}) WHERE p.position >= 8 DETACH DELETE p", {"id": version.id}, write=True))
+    with pytest.raises(CatalogueIncomplete, match=rf"catalogue '{version.id}': 8 of its 11 programmes read"):
+        store.programmes(version.id)
+
+
+def test_a_programme_changed_under_a_reader_fails_the_checksum(store, monkeypatch):
+    version = store.load(ELEVEN)
+    between_pages(monkeypatch, store, version.id, lambda: store.run(
+        "MATCH (p:Programme {catalogue: $id}) WHERE p.position = 9 SET p.name = 'Changed'", {"id": version.id},
+        write=True))
+    with pytest.raises(CatalogueIncomplete, match="do not match the checksum recorded at load"):
+        store.programmes(version.id)
+    monkeypatch.undo()
+    with pytest.raises(CatalogueIncomplete, match="checksum"):  # and so does every later read: it is not what was loaded
+        store.programmes(version.id)
+
+
+def test_a_delete_marks_the_version_first_so_a_half_deleted_one_is_never_read(store, monkeypatch):
+    """A delete that stops midway (here an injected failure after its first batch of programmes) leaves a version
+    that no reader starts on, that cannot be activated, and that deleting again removes."""
+    kept = store.activate(store.load(CATALOGUE).id)
+    gone = store.load(ELEVEN)
+    monkeypatch.setattr(cypher_store, "DELETE_BATCH", 4)
+    batches = []
+    fail_on(monkeypatch, store, cypher.DELETE_BATCH.format(label="Programme"),
+            lambda params: params["id"] == gone.id and (batches.append(1) or len(batches) > 1))
+    with pytest.raises(GraphError, match="injected"):
+        store.delete(gone.id)
+    monkeypatch.undo()
+    assert count(store, "Programme", gone.id) == 7
+    with pytest.raises(CatalogueNotFound):
+        store.programmes(gone.id)
+    with pytest.raises(CatalogueNotFound):
+        store.activate(gone.id)
+    assert [v.id for v in store.versions()] == [kept.id]
+    store.delete(gone.id)
+    assert count(store, "Programme", gone.id) == 0 and catalogue_nodes(store, gone.id) == 0
+    assert store.programmes(kept.id) == CATALOGUE
 
 
 def test_eligible_ids_in_catalogue_order(store):

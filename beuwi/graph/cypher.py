@@ -2,11 +2,14 @@
 
 Every value travels as a parameter; only the fixed label and property names below are ever part of query text.
 
-Model: (:Catalogue {id, created, source, programmes, status, active}); per version, with a `catalogue` property:
+Model: (:Catalogue {id, created, source, programmes, checksum, status, active}); per version, with a `catalogue`
+property:
 (:Programme)-[:REQUIRES {ref}]->(:Subject) for mandatory references and
 (:Programme)-[:HAS]->(:Combination {need})-[:OPTION {ref}]->(:Subject) for "n of" groups. `ref` is the
 reference's key ("chemistry|CAPE@2"), so eligibility is a membership test against the keys a profile meets.
 Programmes also keep their requirements as text lists, which is how whole programmes are read back.
+A version's `status` goes 'loading' -> 'ready' -> 'deleting'; only a ready one is listed, activated or read, and a
+reader checks it again after its last page, with the count and the checksum of what it read.
 
 Dialect differences handled by the adapters:
 - Index DDL: Neo4j 5 takes `CREATE INDEX name IF NOT EXISTS FOR (n:L) ON (n.p)`; FalkorDB takes
@@ -33,10 +36,10 @@ INDEX_DDL = {
 }
 VERSION_LABELS = ("Combination", "Programme", "Subject")  # deleted in this order, then the Catalogue node
 
-CATALOGUE_EXISTS = "MATCH (c:Catalogue {id: $id}) RETURN c.status"
+CATALOGUE = "MATCH (c:Catalogue {id: $id}) RETURN c {.*} AS catalogue"
 
 CREATE_CATALOGUE = """
-CREATE (:Catalogue {id: $id, created: $created, source: $source, programmes: $programmes,
+CREATE (:Catalogue {id: $id, created: $created, source: $source, programmes: $programmes, checksum: $checksum,
                     status: 'loading', active: false})
 """
 
@@ -76,6 +79,13 @@ MATCH (target:Catalogue {id: $id}) WHERE target.status = 'ready'
 MATCH (c:Catalogue) WHERE c.active = true OR c.id = $id
 SET c.active = (c.id = $id)
 RETURN target {.*} AS catalogue
+"""
+
+# One write, before any node goes: an inactive version stops being ready, so no reader starts or finishes on it.
+MARK_DELETING = """
+MATCH (c:Catalogue {id: $id}) WHERE c.status IN ['ready', 'deleting'] AND c.active = false
+SET c.status = 'deleting'
+RETURN c.id
 """
 
 DELETE_BATCH = "MATCH (n:{label} {{catalogue: $id}}) WITH n LIMIT $limit DETACH DELETE n RETURN count(n)"

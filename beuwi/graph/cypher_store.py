@@ -12,7 +12,8 @@ from beuwi.domain import Combination, Profile, Programme, Requirements, SubjectL
 from beuwi.domain.programme import requirement_ref
 
 from . import cypher
-from .store import CatalogueConflict, CatalogueNotFound, CatalogueVersion, GraphError, GraphStore
+from .checksum import Checksum
+from .store import CatalogueConflict, CatalogueIncomplete, CatalogueNotFound, CatalogueVersion, GraphError, GraphStore
 
 BATCH = 1000  # rows per UNWIND: large enough to amortise round trips, small enough for quick transactions
 DELETE_BATCH = 10_000
@@ -36,27 +37,36 @@ class CypherStore(GraphStore):
 
     def load(self, programmes: Sequence[Programme], *, source: str = "", version_id: str | None = None) -> CatalogueVersion:
         version_id = version_id or secrets.token_urlsafe(6)
-        if self.run(cypher.CATALOGUE_EXISTS, {"id": version_id}):
+        if self.run(cypher.CATALOGUE, {"id": version_id}):
             raise CatalogueConflict(f"catalogue {version_id!r} already exists")
+        rows = [_properties(p, i) for i, p in enumerate(programmes)]
+        checksum = Checksum()
+        for row in rows:
+            checksum.add({**row, "catalogue": version_id})  # the node's properties, as a reader gets them back
         created = datetime.now(timezone.utc).isoformat(timespec="microseconds")
         self.run(cypher.CREATE_CATALOGUE, {"id": version_id, "created": created, "source": source,
-                                           "programmes": len(programmes)}, write=True)
+                                           "programmes": len(programmes), "checksum": checksum.hexdigest()},
+                 write=True)
         try:
-            self._write_version(version_id, programmes)
-            rows = self.run(cypher.MARK_READY, {"id": version_id}, write=True)
+            self._write_version(version_id, programmes, rows)
+            ready = self.run(cypher.MARK_READY, {"id": version_id}, write=True)
         except BaseException:
             self._delete_nodes(version_id)
             raise
-        return _version(rows[0][0])
+        self._written()
+        return _version(ready[0][0])
 
-    def _write_version(self, version_id: str, programmes: Sequence[Programme]) -> None:
+    def _written(self) -> None:
+        """Called after a version is loaded or deleted: an adapter whose server logs every write compacts it here."""
+
+    def _write_version(self, version_id: str, programmes: Sequence[Programme], rows: list[dict]) -> None:
         subjects = {}
         for p in programmes:
             req = p.requirements
             for ref in (*req.mandatory, *(o for c in req.combinations for o in c.options)):
                 subjects[ref.subject.key] = {"key": ref.subject.key, "name": ref.subject.name, "level": ref.subject.level}
         self._batched(cypher.CREATE_SUBJECTS, version_id, list(subjects.values()))
-        self._batched(cypher.CREATE_PROGRAMMES, version_id, [_properties(p, i) for i, p in enumerate(programmes)])
+        self._batched(cypher.CREATE_PROGRAMMES, version_id, rows)
         self._batched(cypher.CREATE_MANDATORY, version_id, [
             {"programme": p.id, "subject": ref.subject.key, "ref": ref.key}
             for p in programmes for ref in p.requirements.mandatory
@@ -79,10 +89,12 @@ class CypherStore(GraphStore):
         return _version({**rows[0][0], "active": True})
 
     def delete(self, version_id: str) -> None:
-        status = self._status(version_id)
-        if status.get("active"):
-            raise CatalogueConflict(f"catalogue {version_id!r} is active; activate another one first")
+        if not self.run(cypher.MARK_DELETING, {"id": version_id}, write=True):
+            if self._status(version_id).get("active"):  # raises CatalogueNotFound for unknown or unfinished versions
+                raise CatalogueConflict(f"catalogue {version_id!r} is active; activate another one first")
+            raise GraphError(f"catalogue {version_id!r} could not be deleted")
         self._delete_nodes(version_id)
+        self._written()
 
     def _delete_nodes(self, version_id: str) -> None:
         for label in cypher.VERSION_LABELS:
@@ -92,10 +104,11 @@ class CypherStore(GraphStore):
         self.run(cypher.DELETE_CATALOGUE, {"id": version_id}, write=True)
 
     def _status(self, version_id: str) -> dict:
-        for version in self.run(cypher.VERSIONS):
-            if version[0]["id"] == version_id:
-                return version[0]
-        raise CatalogueNotFound(f"no catalogue {version_id!r}")
+        """The ready version's properties; CatalogueNotFound for any other."""
+        rows = self.run(cypher.CATALOGUE, {"id": version_id})
+        if not rows or rows[0][0].get("status") != "ready":
+            raise CatalogueNotFound(f"no catalogue {version_id!r}")
+        return rows[0][0]
 
     def versions(self) -> list[CatalogueVersion]:
         return [_version(row[0]) for row in self.run(cypher.VERSIONS)]
@@ -105,12 +118,28 @@ class CypherStore(GraphStore):
         return rows[0][0] if rows else None
 
     def programmes(self, version_id: str) -> list[Programme]:
-        count = self._status(version_id)["programmes"]
-        found = []
-        for start in range(0, count, READ_PAGE):
-            rows = self.run(cypher.PROGRAMMES, {"id": version_id, "start": start, "end": start + READ_PAGE})
-            found.extend(_programme(row[0]) for row in rows)
+        recorded = self._status(version_id)
+        found, checksum = [], Checksum()
+        for start in range(0, recorded["programmes"], READ_PAGE):
+            for row in self.run(cypher.PROGRAMMES, {"id": version_id, "start": start, "end": start + READ_PAGE}):
+                checksum.add(row[0])
+                found.append(_programme(row[0]))
+        self._check_complete(recorded, len(found), checksum.hexdigest())
         return found
+
+    def _check_complete(self, recorded: dict, read: int, checksum: str) -> None:
+        """CatalogueIncomplete unless the version is still ready and what was read is what was loaded."""
+        version_id, expected = recorded["id"], recorded["programmes"]
+        now = self.run(cypher.CATALOGUE, {"id": version_id})
+        if not now or now[0][0].get("status") != "ready":
+            raise CatalogueIncomplete(f"catalogue {version_id!r} was deleted while it was read "
+                                      f"({read} of its {expected} programmes read)")
+        if read != expected:
+            raise CatalogueIncomplete(f"catalogue {version_id!r}: {read} of its {expected} programmes read")
+        # Versions loaded before checksums were recorded have none: their count is all there is to check.
+        if recorded.get("checksum") not in (None, checksum):
+            raise CatalogueIncomplete(f"catalogue {version_id!r}: the programmes read do not match the checksum "
+                                      "recorded at load")
 
     def eligible_ids(self, version_id: str, profile: Profile) -> list[str]:
         params = {"id": version_id, "csec": profile.passes["CSEC"], "cape": profile.passes["CAPE"],

@@ -27,6 +27,10 @@ class CatalogueConflict(GraphError):
     """The operation is not allowed in the version's current state (e.g. deleting the active version)."""
 
 
+class CatalogueIncomplete(GraphError):
+    """A version read back is not the one loaded: programmes missing or changed, or it was deleted meanwhile."""
+
+
 @dataclass(frozen=True)
 class CatalogueVersion:
     id: str
@@ -49,7 +53,9 @@ class GraphStore(ABC):
 
     @abstractmethod
     def delete(self, version_id: str) -> None:
-        """Remove the version and all its nodes; CatalogueConflict for the active one."""
+        """Remove the version and all its nodes; CatalogueConflict for the active one.
+
+        The version is marked first, in one write, so that from then on no reader starts or finishes on it."""
 
     @abstractmethod
     def versions(self) -> list[CatalogueVersion]:
@@ -61,7 +67,8 @@ class GraphStore(ABC):
 
     @abstractmethod
     def programmes(self, version_id: str) -> list[Programme]:
-        """Every programme of a version, in catalogue order."""
+        """Every programme of a version, in catalogue order; CatalogueIncomplete unless what was read matches the
+        programme count and checksum recorded at load and the version was still ready after the last page."""
 
     @abstractmethod
     def eligible_ids(self, version_id: str, profile: Profile) -> list[str]:

@@ -2,7 +2,8 @@
 
 Every search needs the whole catalogue, so each engine process keeps the active version in memory and only asks the
 graph which version is active at most every `check_seconds`; it reloads the programmes only when that id changes.
-When the graph goes away the last snapshot keeps serving, so an outage degrades to a stale catalogue, not errors.
+When the graph goes away the last snapshot keeps serving, so an outage degrades to a stale catalogue, not errors;
+a version that does not read back whole (deleted meanwhile, say) is never served: the last snapshot stays.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Mapping, Sequence
 
 from beuwi.domain import Programme
-from beuwi.graph.store import GraphError, GraphStore
+from beuwi.graph.store import CatalogueIncomplete, GraphError, GraphStore
 
 from .compiled import CompiledCatalogue
 
@@ -145,6 +146,12 @@ class ActiveCatalogue:
             gc.freeze()
             log.info("serving catalogue %s (%d programmes)", version, len(snapshot.programmes))
             return snapshot, None
+        except CatalogueIncomplete as exc:
+            if kept is None:
+                log.warning("not serving an incomplete catalogue, nothing to serve yet: %s", exc)
+                return None, exc
+            log.warning("not serving an incomplete catalogue, still serving catalogue %s: %s", kept.version, exc)
+            return kept, None
         except GraphError as exc:
             if kept is None:
                 return None, exc
