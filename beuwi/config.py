@@ -19,6 +19,7 @@ DEFAULTS = {
     "MAX_PROFILE_SUBJECTS": 60,  # subjects one search may name
     "MAX_UPLOAD_BYTES": 10 * 1024 * 1024,  # size limit of a catalogue CSV
     "BACKEND": "local",  # admin storage and auth: local (data dir, SQLite, token) or firebase
+    "ADMIN_CORS_ORIGINS": "http://127.0.0.1:8080,http://localhost:8080",  # the dashboard's origins (beuwi serve site)
     "ADMIN_TOKEN": "",  # local mode: the admin bearer token; empty: generate one under the data dir
     "ADMIN_EMAILS": "",  # firebase mode: comma-separated emails allowed in without the admin claim
     "FIREBASE_PROJECT": "demo-beuwi",  # Firebase project id (a demo- id only works against the emulators)

@@ -22,6 +22,13 @@ FLAGS = {**dict.fromkeys(("yes", "y", "true", "1"), True), **dict.fromkeys(("no"
 CODE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 URL = re.compile(r"^https?://\S+$", re.IGNORECASE)
 MB = 1024 * 1024
+# Limits that keep a hostile file's cost near a normal one's: a cell's text is checked for its length before anything
+# parses or matches it, and an error shows at most this much of a value or a message.
+MAX_CELL_CHARS = 4000
+MAX_SHOWN_CHARS = 500
+# Control characters other than tab and line breaks (which a quoted cell may hold): removed from every cell, so what
+# is stored and shown is plain text. NUL rejects the whole file before this.
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True)
@@ -38,23 +45,28 @@ class RowError:
 @dataclass(frozen=True)
 class ParsedCatalogue:
     programmes: list[Programme]
-    errors: list[RowError]
+    errors: list[RowError]  # the first `keep_errors` of them, in file order
+    error_count: int  # all of them
 
 
 class CatalogueFileError(ValueError):
     """The whole file is rejected; the message says why."""
 
 
-def parse_catalogue(data: bytes, *, subjects: SubjectList | None = None, max_bytes: int = 10 * MB) -> ParsedCatalogue:
-    """Load every good row and report every problem of every bad row, so one round of fixes is enough."""
+def parse_catalogue(data: bytes, *, subjects: SubjectList | None = None, max_bytes: int = 10 * MB,
+                    keep_errors: int | None = None) -> ParsedCatalogue:
+    """Load every good row and report every problem of every bad row, so one round of fixes is enough. With
+    `keep_errors`, only the first that many errors are kept (a file of a million bad cells costs no more memory than
+    one of a thousand); every error is still counted."""
     subjects = subjects or SubjectList.default()
     rows = _rows(data, max_bytes)
     taken = {cells["code"] for _, cells in rows if cells["code"]}  # slugs never take a code used anywhere
-    programmes, errors, first_name, first_code = [], [], {}, {}
+    programmes, errors, first_name, first_code, count = [], [], {}, {}, 0
+    counting = subjects.without_suggestions()  # for errors past those kept: counted, never shown, so no close names
     for number, cells in rows:
-        row = _Row(number, cells, subjects)
+        row = _Row(number, cells, counting if keep_errors is not None and len(errors) >= keep_errors else subjects)
         programme = row.programme()
-        name, faculty, code = cells["programme"], cells["faculty"], cells["code"]
+        name, faculty, code = row.cells["programme"], row.cells["faculty"], row.cells["code"]
         if name and faculty:
             earlier = first_name.setdefault((_normal(name), _normal(faculty)), number)
             if earlier != number:
@@ -64,13 +76,15 @@ def parse_catalogue(data: bytes, *, subjects: SubjectList | None = None, max_byt
             if earlier != number:
                 row.error("code", code, f"the code {code!r} is already used in row {earlier}")
         if row.errors:
-            errors.extend(sorted(row.errors, key=lambda e: COLUMNS.index(e.column) if e.column else -1))
+            count += len(row.errors)
+            if keep_errors is None or len(errors) < keep_errors:
+                errors.extend(sorted(row.errors, key=lambda e: COLUMNS.index(e.column) if e.column else -1))
             continue
         if not code:
             programme = dataclasses.replace(programme, id=_unique_slug(name, faculty, taken))
         taken.add(programme.id)
         programmes.append(programme)
-    return ParsedCatalogue(programmes, errors)
+    return ParsedCatalogue(programmes, errors[:keep_errors], count)
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what makes a spreadsheet run a cell as a formula
@@ -107,7 +121,7 @@ def _rows(data: bytes, max_bytes: int) -> list[tuple[int, dict[str, str]]]:
                             skip_blank_lines=False, skipinitialspace=True)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise CatalogueFileError(_parser_message(str(exc), skipped)) from exc
-    frame = frame.fillna("").apply(lambda column: column.str.strip())
+    frame = frame.fillna("").apply(lambda column: column.str.replace(CONTROL, "", regex=True).str.strip())
     frame = frame[frame.astype(bool).any(axis=1)]
     header = [name.lower() for name in frame.iloc[0]]
     missing = [c for c in REQUIRED if c not in header]
@@ -149,15 +163,20 @@ class _Row:
     """One data row, collecting every problem it has before deciding whether it loads."""
 
     def __init__(self, number: int, cells: dict[str, str], subjects: SubjectList):
-        self.number, self.cells, self.subjects, self.errors = number, cells, subjects, []
+        self.number, self.subjects, self.errors = number, subjects, []
+        self.too_long = [column for column, text in cells.items() if len(text) > MAX_CELL_CHARS]
+        for column in self.too_long:
+            self.error(column, cells[column], f"a cell is at most {MAX_CELL_CHARS:,} characters; this one has "
+                                              f"{len(cells[column]):,}")
+        self.cells = {**cells, **dict.fromkeys(self.too_long, "")}  # nothing reads further into them
 
     def error(self, column: str, value: str, message: str) -> None:
-        self.errors.append(RowError(self.number, column, value, message))
+        self.errors.append(RowError(self.number, column, _shown(value), _shown(message)))
 
     def programme(self) -> Programme:
         c = self.cells
         for column in REQUIRED:
-            if not c[column]:
+            if not c[column] and column not in self.too_long:
                 self.error(column, "", f"the {column} is missing")
         if c["code"] and not CODE.match(c["code"]):
             self.error("code", c["code"], "a code may use letters, digits, '-', '_' and '.' (at most 64 characters)")
@@ -208,6 +227,10 @@ class _Row:
             self.error(column, text, f"{column} must be yes or no (also y/n, true/false, 1/0)")
             return False
         return FLAGS[text.lower()]
+
+
+def _shown(text: str) -> str:
+    return text if len(text) <= MAX_SHOWN_CHARS else text[:MAX_SHOWN_CHARS - 1] + "…"
 
 
 def _split(text: str) -> list[str]:

@@ -4,14 +4,16 @@ import hashlib
 import io
 from pathlib import Path
 
+import click
 import pytest
 
 from beuwi.admin import create_app
 from beuwi.admin.app import BACKENDS
 from beuwi.admin.auth import set_admin
 from beuwi.admin.firebase import init_firebase
-from beuwi.admin.stores import NotFound, StoreError
+from beuwi.admin.stores import NotFound, StoreError, Upload
 from beuwi.admin.uploads import Stores, source_name
+from beuwi.graph.store import GraphError
 from beuwi.search import create_app as create_engine
 
 from .emulators import sign_in, sign_up
@@ -20,7 +22,7 @@ from .test_search_api import serves
 UPLOADS = Path(__file__).resolve().parent.parent / "uploads"
 SAMPLE = (UPLOADS / "sample-catalogue.csv").read_bytes()
 ROW_ERRORS = (UPLOADS / "broken" / "row-errors.csv").read_bytes()
-TOKEN = "test-token-0123456789"
+TOKEN = "test-token-" + "0123456789" * 3  # at least 32 characters, as the admin app requires
 
 
 @pytest.fixture(params=["local", "firebase"])
@@ -138,10 +140,12 @@ def test_a_failed_activation_keeps_the_previous_version_active(client, stores, a
         response = client.post(f"/api/uploads/{second['id']}/activate", headers=auth)
     finally:
         del stores.meta.mark_active
-    assert response.status_code == 503 and "metadata write failed" in response.get_json()["error"]
+    assert response.status_code == 503 and "temporarily unavailable" in response.get_json()["error"]
     assert stores.graph.active_version() == first["id"]
     assert client.get(f"/api/uploads/{first['id']}", headers=auth).get_json()["active"] is True
-    assert client.get("/api/audit", headers=auth).get_json()["entries"][0]["action"] == "activate-failed"
+    failed = client.get("/api/audit", headers=auth).get_json()["entries"][0]
+    assert failed["action"] == "activate-failed" and first["id"] in failed["detail"]
+    assert "metadata write failed" not in response.get_data(as_text=True) + failed["detail"]  # that stays in the log
 
 
 def test_delete_removes_everything_but_not_the_active_upload(client, stores, tmp_path, auth):
@@ -245,7 +249,7 @@ def test_downloads_keep_any_filename_safe(client, auth):
 
 
 def test_the_dashboard_may_call_from_another_origin(stores, backend, auth):
-    client = create_app({**backend, "ADMIN_STORES": stores, "CORS_ORIGINS": "http://dashboard.test"}).test_client()
+    client = create_app({**backend, "ADMIN_STORES": stores, "ADMIN_CORS_ORIGINS": "http://dashboard.test"}).test_client()
     preflight = client.options("/api/uploads/x", headers={
         "Origin": "http://dashboard.test", "Access-Control-Request-Method": "DELETE",
         "Access-Control-Request-Headers": "Authorization"})
@@ -259,3 +263,116 @@ def test_the_dashboard_may_call_from_another_origin(stores, backend, auth):
     download = client.get(f"/api/uploads/{upload['id']}/source", headers={**auth, "Origin": "http://dashboard.test"})
     assert download.headers["Access-Control-Allow-Origin"] == "http://dashboard.test"
     assert download.headers["Access-Control-Expose-Headers"] == "Content-Disposition"
+
+
+def preflight(client, origin):
+    return client.options("/api/uploads", headers={"Origin": origin, "Access-Control-Request-Method": "POST",
+                                                   "Access-Control-Request-Headers": "Authorization"})
+
+
+def test_by_default_only_the_local_dashboard_may_call_from_a_browser(client):
+    assert preflight(client, "http://evil.test").status_code == 403
+    for origin in ("http://127.0.0.1:8080", "http://localhost:8080"):  # where `beuwi serve site` puts the dashboard
+        allowed = preflight(client, origin)
+        assert allowed.status_code == 204 and allowed.headers["Access-Control-Allow-Origin"] == origin
+
+
+@pytest.mark.parametrize("token", ["a", "x" * 31])
+def test_a_configured_admin_token_shorter_than_32_characters_is_refused(tmp_path, token):
+    with pytest.raises(click.UsageError, match=f"BEUWI_ADMIN_TOKEN has {len(token)} characters; an admin token "
+                                               "needs at least 32"):
+        create_app({"TESTING": True, "DATA_DIR": str(tmp_path), "ADMIN_TOKEN": token})
+    assert create_app({"TESTING": True, "DATA_DIR": str(tmp_path), "ADMIN_TOKEN": "x" * 32})
+
+
+def test_beuwi_serve_admin_refuses_a_short_token_before_serving(falkordb_server, monkeypatch, tmp_path):
+    from click.testing import CliRunner
+
+    from beuwi.cli import main
+
+    monkeypatch.setenv("BEUWI_GRAPH_URI", falkordb_server)  # no embedded graph to start
+    monkeypatch.setenv("BEUWI_ADMIN_TOKEN", "a")
+    result = CliRunner().invoke(main, ["serve", "admin", "--data-dir", str(tmp_path), "--port", "0"])
+    assert result.exit_code == 2 and "BEUWI_ADMIN_TOKEN has 1 characters" in result.output
+
+
+def post_named(client, auth, filename_parameter: str, data: bytes = ROW_ERRORS):
+    """An upload whose file part names itself with this Content-Disposition parameter, written as any client may."""
+    boundary = "beuwi-test-boundary"
+    body = (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; {filename_parameter}\r\n'
+            f"Content-Type: text/csv\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
+    return client.post("/api/uploads", data=body, headers=auth, content_type=f"multipart/form-data; boundary={boundary}")
+
+
+@pytest.mark.parametrize("parameter, stored", [
+    ("filename*=UTF-8''a%0D%0AX.csv", "a X.csv"),  # CR LF: once made every download of it a 500
+    ("filename*=UTF-8''a%01b%1B%7F%C2%85.csv", "ab .csv"),  # other control characters (U+0085 is a line break)
+    ("filename*=UTF-8''a%00b.csv", "ab.csv"),  # NUL: once a 503 carrying the graph's query parser error
+    ("filename*=UTF-8''invoice%E2%80%AEvsc.exe", "invoicevsc.exe"),  # a bidi override that hides the extension
+    ("filename*=UTF-8''%E2%80%A8%09", "upload.csv"),  # nothing printable left
+    (f'filename="{"x" * 200_000}.csv"', "x" * 196 + ".csv"),  # a 200 KB name: cut, extension kept
+])
+def test_a_filename_is_stored_clean_and_every_listing_and_download_carries_it(client, auth, parameter, stored):
+    response = post_named(client, auth, parameter)
+    assert response.status_code == 201, response.get_data(as_text=True)
+    upload = response.get_json()
+    assert upload["filename"] == stored and upload["programmes"] == 3
+    assert [u["filename"] for u in client.get("/api/uploads", headers=auth).get_json()["uploads"]] == [stored]
+    download = client.get(f"/api/uploads/{upload['id']}/source", headers=auth)
+    assert download.status_code == 200 and download.data == ROW_ERRORS
+    assert download.headers["Content-Disposition"].isprintable()
+    assert len(download.headers["Content-Disposition"]) < 1000
+    audit = client.get("/api/audit", headers=auth).get_json()["entries"][0]
+    assert audit["detail"] == f"{stored}: parsed"
+
+
+def test_a_record_stored_with_a_control_character_still_downloads(client, stores, auth):
+    upload = post_file(client, ROW_ERRORS, auth).get_json()
+    stores.meta.remove(upload["id"])  # as the versions before the cleaning stored it
+    stores.meta.add(Upload(**{**upload, "filename": "a\r\nX\x01.csv", "active": False}))
+    download = client.get(f"/api/uploads/{upload['id']}/source", headers=auth)
+    assert download.status_code == 200 and download.data == ROW_ERRORS
+    assert download.headers["Content-Disposition"] == 'attachment; filename="a X.csv"'
+
+
+def test_graph_failures_answer_a_plain_503_with_the_detail_in_the_log(client, stores, auth, caplog):
+    internals = "errCtx: CYPHER id='\\x00' Invalid input at offset 12"
+    upload = post_file(client, ROW_ERRORS, auth).get_json()
+
+    def failing(*args):
+        raise GraphError(f"graph query failed: {internals}")
+
+    stores.graph.active_version = failing  # only this store object, only until the del below
+    try:
+        for path in ("/api/uploads", f"/api/uploads/{upload['id']}"):
+            response = client.get(path, headers=auth)
+            assert response.status_code == 503 and response.is_json
+            assert response.get_json() == {
+                "error": "the catalogue storage is temporarily unavailable; try again in a minute"}
+    finally:
+        del stores.graph.active_version
+    assert internals in caplog.text
+
+
+HOSTILE_CELL = b"programme,faculty,mandatory\nHostile,F," + b"Q (CSEC);" * 1_150_000 + b"\n"  # 10.35 MB
+
+
+def test_one_hostile_10_mb_cell_is_one_row_error(client, auth):
+    """Once 1.15 million unknown subjects: 37 s, 593 MB and a 51.5 MB errors CSV."""
+    upload = post_file(client, HOSTILE_CELL, auth).get_json()
+    assert (upload["status"], upload["programmes"], upload["errors"], upload["errors_kept"]) == ("parsed", 0, 1, 1)
+    errors = client.get(f"/api/uploads/{upload['id']}/errors", headers=auth).data.decode("utf-8-sig")
+    [error] = csv.DictReader(io.StringIO(errors))
+    assert (error["row"], error["column"]) == ("2", "mandatory")
+    assert "at most 4,000 characters; this one has 10,350,000" in error["message"]
+    assert len(errors) < 1000
+
+
+def test_an_upload_keeps_its_first_1000_row_errors_and_counts_them_all(client, auth):
+    rows = [f"P{n},F,{'Q (CSEC); ' * 3}" for n in range(600)] + ["Law,Law,English A (CSEC)"]
+    upload = post_file(client, ("programme,faculty,mandatory\n" + "\n".join(rows) + "\n").encode(), auth).get_json()
+    assert (upload["programmes"], upload["errors"], upload["errors_kept"]) == (1, 1800, 1000)
+    errors = client.get(f"/api/uploads/{upload['id']}/errors", headers=auth).data.decode("utf-8-sig")
+    assert len(list(csv.DictReader(io.StringIO(errors)))) == 1000
+    again = client.get(f"/api/uploads/{upload['id']}", headers=auth).get_json()
+    assert (again["errors"], again["errors_kept"]) == (1800, 1000)

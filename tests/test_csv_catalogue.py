@@ -2,12 +2,14 @@
 import codecs
 import csv
 import io
+import time
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 
 from beuwi.csv_catalogue import COLUMNS, CatalogueFileError, RowError, errors_csv, parse_catalogue
+from beuwi.domain import SubjectError, SubjectList
 
 from .strategies import catalogues
 
@@ -334,3 +336,54 @@ def test_a_space_before_a_quoted_cell_keeps_the_quotes_working():
     assert parsed.errors == []
     assert [(p.name, p.faculty, p.description) for p in parsed.programmes] == [
         ("Biology", "Science", "Cells, genes and ecosystems")]
+
+
+def test_control_characters_are_removed_from_every_cell_but_tabs_and_line_breaks_stay():
+    text = 'programme,faculty,description\nLa\x01w\x7f,\x1b[31mLaw\x85,"one\ttwo\nthree\x0b"\n'
+    [p] = parse(text).programmes
+    assert (p.name, p.faculty, p.description) == ("Law", "[31mLaw", "one\ttwo\nthree")
+
+
+def test_a_cell_over_4000_characters_is_one_error_and_nothing_reads_into_it():
+    long = "Q (CSEC);" * 1_150_000  # once 1.15 million unknown subjects, each with close names looked for
+    result = parse(f"programme,faculty,mandatory,careers\nHostile,F,{long},x\n{'N' * 4001},F,,\nOk,F,,{'c' * 4000}\n")
+    assert [p.name for p in result.programmes] == ["Ok"]
+    mandatory, name = result.errors
+    assert (mandatory.row, mandatory.column, name.row, name.column) == (2, "mandatory", 3, "programme")
+    assert mandatory.message == "a cell is at most 4,000 characters; this one has 10,350,000"
+    assert mandatory.value == long[:499] + "…" and name.value == "N" * 499 + "…"
+
+
+def test_kept_errors_are_the_first_ones_and_every_error_is_counted():
+    rows = [f"P{n},F,Chemestry (CSEC); Biolgy (CSEC)" for n in range(30)] + ["Law,Law,English A (CSEC)"]
+    text = "programme,faculty,mandatory\n" + "\n".join(rows) + "\n"
+    kept = parse(text, keep_errors=5)
+    assert [p.name for p in kept.programmes] == ["Law"] and kept.error_count == 60
+    assert [(e.row, e.value) for e in kept.errors] == [(2, "Chemestry (CSEC)"), (2, "Biolgy (CSEC)"),
+                                                       (3, "Chemestry (CSEC)"), (3, "Biolgy (CSEC)"),
+                                                       (4, "Chemestry (CSEC)")]
+    assert "did you mean Chemistry (CSEC)" in kept.errors[-1].message
+    every = parse(text)
+    assert (len(every.errors), every.error_count) == (60, 60) and every.errors[:5] == kept.errors
+
+
+def test_errors_past_those_kept_cost_no_search_for_close_names():
+    """A 10 MB file of short unknown subjects spread over rows under the cell limit: 37 s of CPU before."""
+    row = "P,F," + "Q (CSEC);" * 400
+    data = ("programme,faculty,mandatory\n" + "\n".join(row.replace("P", f"P{n}", 1) for n in range(2800))).encode()
+    started = time.process_time()
+    result = parse_catalogue(data, keep_errors=1000)
+    seconds = time.process_time() - started
+    assert (len(result.errors), result.error_count) == (1000, 1_120_000)
+    assert seconds < 20, seconds  # about 6 s on this project's machine
+
+
+def test_subject_lists_without_suggestions_resolve_the_same_names():
+    plain = SubjectList.default().without_suggestions()
+    assert plain.ref("chemistry (cape:ii)") == SubjectList.default().ref("chemistry (cape:ii)")
+    with pytest.raises(SubjectError) as unknown:
+        plain.ref("Chemestry (CSEC)")
+    assert unknown.value.suggestions == () and "unknown CSEC subject 'Chemestry'" in str(unknown.value)
+    with pytest.raises(SubjectError) as suggested:
+        SubjectList.default().ref("Chemestry (CSEC)")
+    assert suggested.value.suggestions[0] == "Chemistry (CSEC)"

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import logging
 
 from flask import Blueprint, Response, current_app, g, request, send_file
 
@@ -13,6 +14,7 @@ from .auth import Forbidden, Unauthorized, bearer
 from .stores import NotFound, StoreError
 
 bp = Blueprint("admin", __name__, url_prefix="/api")
+log = logging.getLogger(__name__)
 
 
 def stores() -> uploads.Stores:
@@ -36,8 +38,7 @@ def create_upload():
     data = sent.read(limit + 1)
     if len(data) > limit:
         return error(413, f"the file is larger than the {limit / 1e6:g} MB limit; nothing was stored")
-    filename = (sent.filename or "upload.csv").replace("\\", "/").rsplit("/", 1)[-1] or "upload.csv"
-    record, _ = uploads.upload(stores(), data, filename, g.user, limit)
+    record, _ = uploads.upload(stores(), data, sent.filename, g.user, limit)
     return no_store(record.as_dict(), 201)
 
 
@@ -81,7 +82,9 @@ def audit():
 
 def _file(data: bytes, filename: str) -> Response:
     # send_file writes the name RFC 6266 style, with an ASCII fallback for browsers that need one.
-    response = send_file(io.BytesIO(data), mimetype="text/csv", as_attachment=True, download_name=filename,
+    # Cleaned again for records stored before names were: a control character would break the header.
+    response = send_file(io.BytesIO(data), mimetype="text/csv", as_attachment=True,
+                         download_name=uploads.clean_filename(filename),
                          etag=False, conditional=False)
     response.cache_control.no_store = True
     return response
@@ -112,4 +115,6 @@ def conflict(exc):
 @bp.errorhandler(StoreError)
 @bp.errorhandler(GraphError)
 def unavailable(exc):
-    return error(503, f"storage unavailable: {exc}")
+    # The vendor's words (a driver's message, a query's text) are for the log, not for clients.
+    log.warning("%s %s: %s: %s", request.method, request.path, type(exc).__name__, exc)
+    return error(503, "the catalogue storage is temporarily unavailable; try again in a minute")

@@ -77,7 +77,7 @@ def create_app(test_config: Mapping | None = None) -> Flask:
     http_json.init_app(app)
     # The dashboard is a static site on another origin; the bearer token travels in Authorization, and downloads
     # name their file in Content-Disposition, which a cross-origin page can only read when it is exposed.
-    Cors(app.config["CORS_ORIGINS"], "GET, POST, DELETE, OPTIONS", "Authorization, Content-Type",
+    Cors(app.config["ADMIN_CORS_ORIGINS"], "GET, POST, DELETE, OPTIONS", "Authorization, Content-Type",
          expose="Content-Disposition").init_app(app)
     app.register_blueprint(bp)
 

@@ -9,6 +9,7 @@ from typing import Callable
 
 import click
 
+MIN_TOKEN_CHARS = 32  # what a guess must match; a generated token has 43
 
 class Unauthorized(Exception):
     """No credentials, or credentials that do not identify anyone (401)."""
@@ -28,6 +29,11 @@ def bearer(header: str | None) -> str:
 def local_token(settings) -> str:
     """BEUWI_ADMIN_TOKEN, else one generated once, kept under the data dir and shown once, as Jupyter does."""
     if settings.get("ADMIN_TOKEN"):
+        if len(settings["ADMIN_TOKEN"]) < MIN_TOKEN_CHARS:
+            raise click.UsageError(
+                f"BEUWI_ADMIN_TOKEN has {len(settings['ADMIN_TOKEN'])} characters; an admin token needs at least "
+                f"{MIN_TOKEN_CHARS} (e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(32))'), or leave it "
+                "unset to have one generated")
         return settings["ADMIN_TOKEN"]
     path = Path(settings["DATA_DIR"]) / "admin-token"
     if path.exists():

@@ -58,6 +58,10 @@ class SqliteMetadataStore(MetadataStore):
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._lock = threading.Lock()
         self._db.executescript(SCHEMA)
+        have = {row[1] for row in self._db.execute("PRAGMA table_info(uploads)")}
+        for field in FIELDS:
+            if field not in have:  # a data dir from an earlier version: its records get the newer fields empty
+                self._db.execute(f"ALTER TABLE uploads ADD COLUMN {field}")
 
     @classmethod
     def from_settings(cls, settings) -> "SqliteMetadataStore":

@@ -27,9 +27,14 @@ class Upload:
     status: str  # "parsed" or "failed"
     message: str  # the file-level problem when failed, else ""
     programmes: int
-    errors: int
+    errors: int  # row errors found
     active: bool = False
     activated_at: str | None = None
+    errors_kept: int | None = None  # of them, in the errors file; None only in records from before the cap kept all
+
+    def __post_init__(self):
+        if self.errors_kept is None:
+            object.__setattr__(self, "errors_kept", self.errors)
 
     def as_dict(self) -> dict:
         return asdict(self)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import threading
+import unicodedata
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
@@ -29,6 +30,11 @@ class Stores:
 
 # Activations in this process happen one at a time; the graph's switch itself is one atomic write.
 _activation = threading.Lock()
+MAX_FILENAME_CHARS = 200
+KEPT_ERRORS = 1000  # row errors stored per upload; every one is counted
+# Control and format characters (CR, LF, NUL, bidi overrides...) and line or paragraph separators: none may reach a
+# header, a listing or the graph.
+UNPRINTABLE = {"Cc", "Cf", "Cs", "Zl", "Zp"}
 
 
 def now() -> str:
@@ -43,17 +49,33 @@ def errors_name(upload_id: str) -> str:
     return f"uploads/{upload_id}/errors.csv"
 
 
-def upload(stores: Stores, data: bytes, filename: str, who: str, max_bytes: int) -> tuple[Upload, list]:
-    """Store the file as sent, its row errors beside it, and its programmes as an inactive graph version."""
+def clean_filename(sent: str | None) -> str:
+    """The name to keep for a file as its sender named it: the last part of any path, without unprintable characters
+    (line breaks and tabs become spaces), at most MAX_FILENAME_CHARS with its extension kept, so that every listing
+    and download can carry it."""
+    name = (sent or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join((" " if c.isspace() else "") if unicodedata.category(c) in UNPRINTABLE else c for c in name)
+    name = " ".join(name.split())
+    if len(name) > MAX_FILENAME_CHARS:
+        _, dot, extension = name.rpartition(".")
+        keep = f"{dot}{extension}" if dot and len(extension) <= 10 else ""
+        name = name[:MAX_FILENAME_CHARS - len(keep)].rstrip() + keep
+    return name or "upload.csv"
+
+
+def upload(stores: Stores, data: bytes, filename: str | None, who: str, max_bytes: int) -> tuple[Upload, list]:
+    """Store the file as sent, its first row errors beside it, and its programmes as an inactive graph version."""
     upload_id = secrets.token_urlsafe(8)
+    filename = clean_filename(filename)
     try:
-        parsed = parse_catalogue(data, max_bytes=max_bytes)
-        status, message, programmes, errors = "parsed", "", parsed.programmes, parsed.errors
+        parsed = parse_catalogue(data, max_bytes=max_bytes, keep_errors=KEPT_ERRORS)
+        status, message, programmes, errors, count = "parsed", "", parsed.programmes, parsed.errors, parsed.error_count
     except CatalogueFileError as exc:
-        status, message, programmes, errors = "failed", str(exc), [], []
+        status, message, programmes, errors, count = "failed", str(exc), [], [], 0
     record = Upload(
         id=upload_id, created=now(), filename=filename, size=len(data), sha256=hashlib.sha256(data).hexdigest(),
-        uploaded_by=who, status=status, message=message, programmes=len(programmes), errors=len(errors),
+        uploaded_by=who, status=status, message=message, programmes=len(programmes), errors=count,
+        errors_kept=len(errors),
     )
     try:
         stores.files.put(source_name(upload_id), data)
@@ -95,7 +117,9 @@ def activate(stores: Stores, upload_id: str, who: str) -> Upload:
                     stores.graph.activate(previous)
                 raise
         except Exception as exc:
-            stores.meta.audit(AuditEntry(now(), who, "activate-failed", upload_id, str(exc)))
+            # The audit log is shown to clients: it names what failed, the admin's log has the vendor's message.
+            stores.meta.audit(AuditEntry(now(), who, "activate-failed", upload_id, f"{type(exc).__name__}; previous "
+                                                                                  f"{previous or 'none'} kept active"))
             raise
         stores.meta.audit(AuditEntry(now(), who, "activate", upload_id, f"previous: {previous or 'none'}"))
         return stores.meta.get(upload_id)

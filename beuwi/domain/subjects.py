@@ -4,6 +4,7 @@ Everything here is pure: the canonical list is package data read once.
 """
 from __future__ import annotations
 
+import copy
 import difflib
 import json
 import re
@@ -133,6 +134,7 @@ class SubjectList:
     """The canonical subjects per level with their aliases, for resolving what people type."""
 
     def __init__(self, canonical: dict[str, dict[str, list[str]]]):
+        self._suggest = True
         self._by_name: dict[str, dict[str, str]] = {}
         self.subjects: tuple[Subject, ...] = tuple(
             Subject(name, level) for level in LEVELS for name in sorted(canonical[level])
@@ -153,6 +155,13 @@ class SubjectList:
         data = json.loads(resources.files("beuwi.domain").joinpath("subjects.json").read_text("utf-8"))
         return cls({level: data[level] for level in LEVELS})
 
+    def without_suggestions(self) -> "SubjectList":
+        """The same list, naming no close matches for an unknown subject: for callers that only count the errors,
+        since looking for close names is most of what an unknown subject costs."""
+        plain = copy.copy(self)
+        plain._suggest = False
+        return plain
+
     def subject(self, name: str, level: str) -> Subject:
         level_key = level.strip().upper()
         if level_key not in LEVELS:
@@ -160,7 +169,7 @@ class SubjectList:
         names = self._by_name[level_key]
         found = names.get(_norm(name))
         if found is None:
-            close = difflib.get_close_matches(_norm(name), list(names), n=3, cutoff=0.6)
+            close = difflib.get_close_matches(_norm(name), list(names), n=3, cutoff=0.6) if self._suggest else []
             suggestions = tuple(dict.fromkeys(f"{names[c]} ({level_key})" for c in close))
             hint = f"; did you mean {' or '.join(suggestions)}?" if suggestions else ""
             raise SubjectError(f"unknown {level_key} subject {name.strip()!r}{hint}", suggestions)
@@ -172,7 +181,7 @@ class SubjectList:
             raise SubjectError(f"a subject reference is at most {MAX_REF_CHARS} characters ({len(text)} given)")
         parts = _split_ref(text.strip())
         if parts is None:
-            guesses = tuple(str(s) for s in self.subjects if _norm(s.name) == _norm(text))
+            guesses = tuple(str(s) for s in self.subjects if _norm(s.name) == _norm(text)) if self._suggest else ()
             hint = f"; did you mean {' or '.join(guesses)}?" if guesses else ""
             raise SubjectError(
                 f"{text.strip()!r} is not a subject reference like 'Chemistry (CSEC)' or 'Chemistry (CAPE:II)'{hint}",

@@ -496,7 +496,11 @@ async function showErrors(upload) {
     )));
     errorsTable.hidden = filled.length === 0;
     els.errorsNone.hidden = filled.length > 0;
-    els.errorsSummary.textContent = `Upload ${upload.id}: ${plural(filled.length, "row")} left out; the other ${plural(upload.programmes, "programme")} loaded. Fix these rows in the file and upload it again.`;
+    // An upload keeps its first errors only (errors_kept) and counts them all (errors).
+    const listed = upload.errors > filled.length
+      ? `the first ${filled.length.toLocaleString()} of its ${plural(upload.errors, "error")} are listed (the CSV has the same)`
+      : `${plural(filled.length, "row")} left out`;
+    els.errorsSummary.textContent = `Upload ${upload.id}: ${listed}; the other ${plural(upload.programmes, "programme")} loaded. Fix these rows in the file and upload it again.`;
   } catch (error) {
     els.errors.close();
     failed(error, "Loading the errors");
