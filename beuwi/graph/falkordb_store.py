@@ -1,6 +1,8 @@
 """FalkorDB adapter, over the `falkordb` client's native protocol (never FalkorDB's experimental Bolt port)."""
 from __future__ import annotations
 
+import logging
+import time
 from urllib.parse import urlparse
 
 import redis.exceptions
@@ -9,6 +11,10 @@ from falkordb import FalkorDB
 from . import cypher
 from .cypher_store import CypherStore
 from .store import GraphError, GraphUnavailable
+
+log = logging.getLogger(__name__)
+
+COMPACT_TIMEOUT = 600.0  # seconds a load waits for the server to compact its append-only file
 
 
 class FalkorDBStore(CypherStore):
@@ -23,11 +29,15 @@ class FalkorDBStore(CypherStore):
         self._on_close = on_close
 
     @property
-    def _graph(self):
+    def _client(self) -> FalkorDB:
         # The client connects as it is made, so it is made on first use: a store can exist while the server is down.
         if self._db is None:
             self._db = self._connect()
-        return self._db.select_graph(self._name)
+        return self._db
+
+    @property
+    def _graph(self):
+        return self._client.select_graph(self._name)
 
     @classmethod
     def from_uri(cls, uri: str, **options) -> "FalkorDBStore":
@@ -48,6 +58,32 @@ class FalkorDBStore(CypherStore):
         except redis.exceptions.RedisError as exc:
             raise GraphError(f"FalkorDB query failed: {exc}") from exc
 
+    def _written(self) -> None:
+        """Compact the server's append-only file, when it keeps one, and wait until that is done.
+
+        Redis rewrites it as an RDB snapshot of the graph (FalkorDB's own encoding) plus an empty log, so a restart
+        reads 10,000 programmes in 0.3 s instead of replaying every query that wrote them (237 s). A failure here
+        leaves the data stored, only slower to restart, so it is logged rather than raised.
+        """
+        try:
+            client = self._client.connection
+            if not client.info("persistence").get("aof_enabled"):
+                return
+            while True:
+                try:
+                    client.bgrewriteaof()
+                    break
+                except redis.exceptions.ResponseError as exc:  # one already runs, started before our last writes
+                    if "in progress" not in str(exc) or not _wait_for_rewrite(client):
+                        raise
+            if not _wait_for_rewrite(client):
+                raise GraphError(f"no compaction after {COMPACT_TIMEOUT:.0f} s")
+            status = client.info("persistence").get("aof_last_bgrewrite_status")
+            if status != "ok":
+                raise GraphError(f"the server says {status!r}")
+        except (redis.exceptions.RedisError, GraphError) as exc:
+            log.warning("FalkorDB did not compact its append-only file (a restart will replay it): %s", exc)
+
     def create_indexes(self) -> None:
         """FalkorDB has no IF NOT EXISTS and fails on an existing index, so only missing ones are created."""
         existing = {(row[0], prop) for row in self.run("CALL db.indexes()") for prop in row[1]}
@@ -67,3 +103,14 @@ class FalkorDBStore(CypherStore):
             self._db.connection.close()
         if self._on_close:
             self._on_close()
+
+
+def _wait_for_rewrite(client) -> bool:
+    """Wait until no append-only rewrite runs or is scheduled; False after COMPACT_TIMEOUT."""
+    deadline = time.monotonic() + COMPACT_TIMEOUT
+    while time.monotonic() < deadline:
+        info = client.info("persistence")
+        if not info.get("aof_rewrite_in_progress") and not info.get("aof_rewrite_scheduled"):
+            return True
+        time.sleep(0.05)
+    return False
