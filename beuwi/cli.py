@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import sys
-from contextlib import closing
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import click
@@ -74,6 +74,15 @@ def read_catalogue(path: str, max_bytes: int) -> ParsedCatalogue:
 def graph_failure(exc: GraphError) -> None:
     click.echo(f"graph: {exc}", err=True)
     sys.exit(3)
+
+
+@contextmanager
+def graph_failures():
+    """A server that cannot start its graph (e.g. the embedded one dies while loading) exits 3 with the reason."""
+    try:
+        yield
+    except GraphError as exc:
+        graph_failure(exc)
 
 
 def print_errors(parsed: ParsedCatalogue) -> None:
@@ -207,7 +216,8 @@ def serve_search(data_dir, host, port, workers, threads, seed) -> None:
     """Run the programme engine under gunicorn, starting the embedded graph when none is configured."""
     from beuwi.serving import serve_engine
 
-    serve_engine(settings(data_dir), host=host, port=port, workers=workers, threads=threads, seed=seed)
+    with graph_failures():
+        serve_engine(settings(data_dir), host=host, port=port, workers=workers, threads=threads, seed=seed)
 
 
 @serve.command("admin")
@@ -219,7 +229,8 @@ def serve_admin(data_dir, host, port, workers, threads) -> None:
     """Run the admin API under gunicorn, starting the embedded graph when none is configured."""
     from beuwi.serving import serve_admin as run_admin
 
-    run_admin(settings(data_dir), host=host, port=port, workers=workers, threads=threads)
+    with graph_failures():
+        run_admin(settings(data_dir), host=host, port=port, workers=workers, threads=threads)
 
 
 @serve.command("site")
@@ -277,7 +288,8 @@ def dev(data_dir, host, port, admin_port, site_port, seed) -> None:
     """Run the engine, the admin app and the web clients together on one graph (what `make run` starts)."""
     from beuwi.serving import serve_all
 
-    serve_all(settings(data_dir), host=host, port=port, admin_port=admin_port, site_port=site_port, seed=seed)
+    with graph_failures():
+        serve_all(settings(data_dir), host=host, port=port, admin_port=admin_port, site_port=site_port, seed=seed)
 
 
 @main.command()

@@ -15,6 +15,7 @@ from beuwi.graph import open_store
 from beuwi.graph.embedded import EmbeddedServer
 from beuwi.graph.falkordb_store import FalkorDBStore
 from beuwi.graph.store import GraphUnavailable
+from beuwi.ports import free_port
 
 from .processes import wait_until
 
@@ -216,3 +217,17 @@ def test_a_command_stopped_while_the_graph_loads_leaves_no_server_running(writte
         command.stderr.close()
     wait_until(lambda: not alive(server), "the server it started has stopped", 30)
     assert servers_in(data_dir / "graph") == []
+
+
+@pytest.mark.parametrize("command", [["serve", "search"], ["serve", "admin"], ["search", "-s", "Biology (CSEC)"]])
+def test_a_graph_that_cannot_start_ends_the_command_with_its_reason(tmp_path, command):
+    files = tmp_path / "graph" / "appendonlydir"
+    files.mkdir(parents=True)
+    (files / "appendonly.aof.manifest").write_text("not a manifest\n")
+    port = ["--port", str(free_port())] if command[0] == "serve" else []
+    ended = subprocess.run([*BEUWI, *command, *port, "--data-dir", str(tmp_path)], capture_output=True, text=True,
+                           timeout=120)
+    assert ended.returncode == 3, ended.stderr
+    assert ended.stderr.startswith("graph: the embedded FalkorDB did not start:\n")
+    assert "Traceback" not in ended.stderr
+    assert servers_in(tmp_path / "graph") == []
