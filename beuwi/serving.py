@@ -88,7 +88,8 @@ def run(factory: Callable[[], Flask], settings: Mapping, *, host: str, port: int
 
     wsgi.Response = WholeResponse  # what gunicorn makes each response with (wsgi.create)
     FlaskServer(factory, {
-        "bind": f"{host}:{port}", "workers": workers, "threads": threads, "worker_class": "gthread",
+        "bind": f"{host}:{port}", "workers": workers, "threads": threads,
+        "worker_class": "beuwi.worker.RequestBufferingWorker",
         "timeout": settings["TIMEOUT"], "graceful_timeout": settings["GRACEFUL_TIMEOUT"],
         "keepalive": settings["KEEPALIVE"], "when_ready": when_ready,
         "accesslog": None, "errorlog": "-", "loglevel": "warning",
@@ -183,7 +184,8 @@ def serve_all(settings: dict, *, host: str, port: int, admin_port: int, site_por
     """The engine, the admin app and the web clients on one graph, stopped together (what `make run` starts)."""
     with graph_for_workers(settings) as uri:
         seed_upload(settings, uri, seed)
-        env = {**os.environ, "BEUWI_GRAPH_URI": uri}
+        env = {**os.environ, "BEUWI_GRAPH_URI": uri,  # the admin API also takes calls from the dashboard served here
+               "BEUWI_ADMIN_CORS_ORIGINS": f"{settings['ADMIN_CORS_ORIGINS']},http://{host}:{site_port}"}
         beuwi = [sys.executable, "-m", "beuwi.cli", "serve"]
         children = [subprocess.Popen([*beuwi, "search", "--host", host, "--port", str(port)], env=env),
                     subprocess.Popen([*beuwi, "admin", "--host", host, "--port", str(admin_port)], env=env),

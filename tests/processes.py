@@ -76,22 +76,28 @@ def wait_until(check: Callable[[], bool], what: str, timeout: float = 60) -> Non
 
 
 def start_engine(port: int, log: Path, **settings) -> subprocess.Popen:
-    """`beuwi serve search --workers 1` with these BEUWI_* settings, in a session of its own so that its process
+    """`beuwi serve search --workers 1` with these BEUWI_* settings (see start_service)."""
+    return start_service("search", port, log, **settings)
+
+
+def start_service(service: str, port: int, log: Path, **settings) -> subprocess.Popen:
+    """`beuwi serve <service> --workers 1` with these BEUWI_* settings, in a session of its own so that its process
     group is the gunicorn master and its worker. Output goes to `log`: a pipe nobody reads would fill and block it."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("BEUWI_")}
     env.update({f"BEUWI_{key}": str(value) for key, value in settings.items()})
     with open(log, "ab") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "beuwi.cli", "serve", "search", "--workers", "1", "--port", str(port)],
+            [sys.executable, "-m", "beuwi.cli", "serve", service, "--workers", "1", "--port", str(port)],
             env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
 
 
-def wait_until_live(process: subprocess.Popen, port: int, log: Path) -> None:
+def wait_until_live(process: subprocess.Popen, port: int, log: Path, path: str = "/api/health/live") -> None:
+    """Until `path` answers 200 (the engine's liveness; the admin app has /api/health); fail if the process exits."""
     def live():
-        assert process.poll() is None, f"the engine on port {port} exited:\n{log.read_text()}"
-        return get_json(f"http://127.0.0.1:{port}/api/health/live", timeout=2)[0] == 200
+        assert process.poll() is None, f"the server on port {port} exited:\n{log.read_text()}"
+        return get_json(f"http://127.0.0.1:{port}{path}", timeout=2)[0] == 200
 
-    wait_until(live, f"the engine on port {port} is live")
+    wait_until(live, f"the server on port {port} answers {path}")
 
 
 def kill_group(process: subprocess.Popen) -> None:
@@ -159,6 +165,24 @@ def for_local_nginx(config: str, hosts: dict[str, list[int]] | None = None) -> s
     if nginx_version() < (1, 27, 3):
         config = re.sub(r"\s+resolve(?=[\s;])", "", config)
     return config
+
+
+def api_front(text: str, engine: tuple[int, list[int]], admin: tuple[int, list[int]]) -> str:
+    """docker/nginx-lb.conf on loopback: for the engines' server and the admin app's, the port it listens on and the
+    loopback ports of what it proxies to."""
+    config = for_local_nginx(text, {"engine": engine[1], "admin": admin[1]})
+    config = config.replace("listen 8000;", f"listen 127.0.0.1:{engine[0]};").replace(
+        "listen 8001;", f"listen 127.0.0.1:{admin[0]};")
+    assert f"listen 127.0.0.1:{engine[0]};" in config and f"listen 127.0.0.1:{admin[0]};" in config, \
+        "docker/nginx-lb.conf changed"
+    assert "server engine:" not in config and "server admin:" not in config, "docker/nginx-lb.conf changed"
+    return config
+
+
+def start_nginx(prefix: Path, config: Path) -> subprocess.Popen:
+    """nginx in the foreground on `config`, its errors in prefix/nginx.log."""
+    with open(prefix / "nginx.log", "ab") as errors:
+        return subprocess.Popen(nginx(prefix, config, "-g", "daemon off;"), stderr=errors, start_new_session=True)
 
 
 def nginx(prefix: Path, config: Path, *args: str) -> list[str]:

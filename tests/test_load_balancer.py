@@ -6,7 +6,6 @@ the access log must show the load spread over every live engine before and after
 """
 import http.client
 import json
-import subprocess
 import threading
 import uuid
 from collections import Counter
@@ -23,7 +22,7 @@ from beuwi.graph.falkordb_store import FalkorDBStore
 from beuwi.serving import WholeResponse
 
 from beuwi.ports import free_port
-from .processes import (for_local_nginx, get_json, kill_group, nginx, nginx_main_config, start_engine, stop,
+from .processes import (api_front, get_json, kill_group, nginx_main_config, start_engine, start_nginx, stop,
                         wait_until, wait_until_live)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,11 +41,9 @@ PROFILES = [
 PATHS = ["/api/search?" + urlencode([("subject", s) for s in profile]) for profile in PROFILES]
 
 def balancer_config(port: int, engine_ports: list[int]) -> str:
-    """docker/nginx-lb.conf, on loopback: the engines in place of the `engine` service, listening on `port`, and
-    logging which engine answered each request."""
-    config = for_local_nginx(LB_CONFIG.read_text(), {"engine": engine_ports}).replace(
-        "listen 8000;", f"listen 127.0.0.1:{port};")
-    assert f"listen 127.0.0.1:{port};" in config and "server engine:" not in config, "docker/nginx-lb.conf changed"
+    """docker/nginx-lb.conf, on loopback: the engines in place of the `engine` service, listening on `port` (its
+    admin server on a free port, proxying to nothing), and logging which engine answered each request."""
+    config = api_front(LB_CONFIG.read_text(), (port, engine_ports), (free_port(), [free_port()]))
     return f"log_format upstreams '$upstream_addr $status';\naccess_log access.log upstreams;\n{config}"
 
 
@@ -130,9 +127,7 @@ def test_killing_an_engine_under_load_fails_no_request_and_the_rest_share_the_lo
             wait_until_live(engine, port, tmp_path / f"engine-{port}.log")
             wait_until(lambda: get_json(f"http://127.0.0.1:{port}/api/health/ready")[0] == 200,
                        f"the engine on port {port} is ready")
-        with open(tmp_path / "nginx.log", "ab") as errors:
-            balancer = subprocess.Popen(nginx(tmp_path, config, "-g", "daemon off;"), stderr=errors,
-                                        start_new_session=True)
+        balancer = start_nginx(tmp_path, config)
         cleanup.callback(stop, balancer)
         wait_until(lambda: get_json(f"http://127.0.0.1:{nginx_port}/api/ping")[0] == 200, "nginx answers")
         start = len(log.read_text().splitlines())
