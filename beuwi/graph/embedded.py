@@ -39,6 +39,7 @@ from .store import GraphUnavailable
 START_TIMEOUT = 20.0  # seconds for a new server to accept connections
 LOAD_TIMEOUT = 1800.0  # seconds a server reading its files is waited for
 PROGRESS_SECONDS = 5.0  # between progress lines while it does
+QUIET_SECONDS = 1.0  # a load shorter than this (10,000 programmes: 0.3 s) goes unmentioned
 PR_SET_PDEATHSIG = 1
 _LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None  # found before any fork
 
@@ -112,7 +113,8 @@ class EmbeddedServer:
         return started
 
     def _wait_until_ready(self, progress: Callable[[str], None]) -> None:
-        """Return once the server answers PING; while it reads its files, say so, then how far it is."""
+        """Return once the server answers PING; while it reads its files for longer than QUIET_SECONDS, say so, then
+        every PROGRESS_SECONDS how long it has taken."""
         began = time.monotonic()
         next_line = None
         with closing(_client(self.port)) as client:
@@ -131,10 +133,10 @@ class EmbeddedServer:
                 if waited > LOAD_TIMEOUT:
                     raise GraphUnavailable(f"the embedded FalkorDB in {self.directory} was still loading after "
                                            f"{waited:.0f} s")
-                if next_line is None:
+                if next_line is None and waited >= QUIET_SECONDS:
                     progress(f"graph: FalkorDB is still loading the catalogue from {self.directory}; waiting for it")
                     next_line = time.monotonic() + PROGRESS_SECONDS
-                elif time.monotonic() >= next_line:
+                elif next_line is not None and time.monotonic() >= next_line:
                     done = _loaded_percent(client)
                     progress(f"graph: still loading, {waited:.0f} s so far" + (f", {done:.0f}% read" if done else ""))
                     next_line = time.monotonic() + PROGRESS_SECONDS
