@@ -72,7 +72,7 @@ def dev_site(data: Path, env: dict, admin_token: str = "") -> Iterator[Site]:
 @pytest.fixture(scope="session")
 def site(tmp_path_factory):
     """What `make run` gives a user: the local backend, signed in with the admin token."""
-    token = "browser-test-admin-token"
+    token = "browser-test-admin-token-0123456789"  # the admin app wants at least 32 characters
     with dev_site(tmp_path_factory.mktemp("site"), {"BEUWI_ADMIN_TOKEN": token}, token) as running:
         yield running
 

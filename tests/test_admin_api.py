@@ -311,7 +311,7 @@ def post_named(client, auth, filename_parameter: str, data: bytes = ROW_ERRORS):
     ("filename*=UTF-8''invoice%E2%80%AEvsc.exe", "invoicevsc.exe"),  # a bidi override that hides the extension
     ("filename*=UTF-8''%E2%80%A8%09", "upload.csv"),  # nothing printable left
     (f'filename="{"x" * 200_000}.csv"', "x" * 196 + ".csv"),  # a 200 KB name: cut, extension kept
-])
+], ids=["CR LF", "control characters", "NUL", "bidi override", "nothing printable", "200 KB"])
 def test_a_filename_is_stored_clean_and_every_listing_and_download_carries_it(client, auth, parameter, stored):
     response = post_named(client, auth, parameter)
     assert response.status_code == 201, response.get_data(as_text=True)

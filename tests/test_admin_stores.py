@@ -163,3 +163,26 @@ def test_token_claiming_an_unknown_user_is_rejected(firebase_env, signed_up):
 def test_garbled_token_is_rejected(firebase_env):
     with pytest.raises(auth.InvalidIdTokenError):
         auth.verify_id_token("not.a.token", app=init_firebase(firebase_env))
+
+
+def test_records_from_before_errors_kept_read_as_keeping_every_error(settings, metadata):
+    """Data dirs and Firestore projects written before uploads kept only their first errors: they kept them all."""
+    old = {k: v for k, v in upload("old", "2024-05-01T00:00:00Z").as_dict().items() if k != "errors_kept"}
+    if settings["BACKEND"] == "local":
+        import sqlite3
+
+        path = f"{settings['DATA_DIR']}/admin.sqlite3"
+        sqlite3.connect(path).execute("DROP TABLE uploads").connection.commit()
+        with sqlite3.connect(path) as db:
+            db.execute(f"CREATE TABLE uploads ({', '.join(old)}, PRIMARY KEY (id))")
+            db.execute(f"INSERT INTO uploads VALUES ({', '.join('?' for _ in old)})", tuple(old.values()))
+        metadata = BACKENDS["local"]()[1].from_settings(settings)  # opening it brings the table up to date
+    else:
+        from firebase_admin import firestore
+
+        firestore.client(init_firebase(settings)).collection(f"{settings['FIRESTORE_PREFIX']}_uploads") \
+            .document("old").create(old)
+    assert metadata.get("old").errors_kept == 1 == metadata.get("old").errors
+    newer = Upload(**{**upload("new", "2024-05-02T00:00:00Z").as_dict(), "errors": 5000, "errors_kept": 1000})
+    metadata.add(newer)
+    assert [(u.id, u.errors, u.errors_kept) for u in metadata.list()] == [("new", 5000, 1000), ("old", 1, 1)]

@@ -216,6 +216,20 @@ def test_a_file_that_cannot_be_read_shows_why(site, page, sample_restored):
     expect(row(page, failed)).to_have_count(0)
 
 
+def test_an_upload_with_more_errors_than_kept_says_how_many_are_listed(site, page, tmp_path, sample_restored):
+    many = tmp_path / "many-errors.csv"
+    many.write_text("programme,faculty,csec_passes\n" + "".join(f"P{n},F,-1\n" for n in range(1200)) + "Law,Law,1\n")
+    sign_in(page, site)
+    upload_id = upload(page, many)
+    expect(row(page, upload_id).get_by_test_id("errors")).to_have_text("1,200")
+    row(page, upload_id).get_by_test_id("view-errors").click()
+    dialog = page.get_by_test_id("errors-dialog")
+    expect(dialog.get_by_test_id("error-row")).to_have_count(1000)
+    expect(dialog.locator("#errors-summary")).to_contain_text("the first 1,000 of its 1,200 errors are listed")
+    page.get_by_test_id("errors-close").click()
+    admin_call(site, "DELETE", f"/api/uploads/{upload_id}")
+
+
 def test_download_sends_the_token_and_saves_the_exact_file(site, page, sample_restored):
     sign_in(page, site)
     uploads = admin_call(site, "GET", "/api/uploads")["uploads"]
