@@ -54,6 +54,8 @@ def clean_filename(sent: str | None) -> str:
     (line breaks and tabs become spaces), at most MAX_FILENAME_CHARS with its extension kept, so that every listing
     and download can carry it."""
     name = (sent or "").replace("\\", "/").rsplit("/", 1)[-1]
+    if len(name) > 4 * MAX_FILENAME_CHARS:  # a head and the tail with the extension are all that can be kept
+        name = name[:2 * MAX_FILENAME_CHARS] + name[-16:]
     name = "".join((" " if c.isspace() else "") if unicodedata.category(c) in UNPRINTABLE else c for c in name)
     name = " ".join(name.split())
     if len(name) > MAX_FILENAME_CHARS:
