@@ -11,6 +11,7 @@ import click
 
 MIN_TOKEN_CHARS = 32  # what a guess must match; a generated token has 43
 
+
 class Unauthorized(Exception):
     """No credentials, or credentials that do not identify anyone (401)."""
 
