@@ -185,6 +185,9 @@ class RequestBufferingWorker(ThreadWorker):
             self.progress(conn)
 
     def on_readable(self, conn: TConn, _sock) -> None:
+        incoming = self.incoming.get(conn)
+        if incoming is None:  # an event from the same poll as the one that let the connection go
+            return
         try:
             data = conn.sock.recv(RECV_BYTES)
         except (BlockingIOError, InterruptedError):
@@ -194,7 +197,6 @@ class RequestBufferingWorker(ThreadWorker):
         if not data:
             self.close(conn)
             return
-        incoming = self.incoming[conn]
         if incoming.idle:
             incoming.idle = False
             incoming.deadline = time.monotonic() + REQUEST_SECONDS
@@ -267,6 +269,8 @@ class RequestBufferingWorker(ThreadWorker):
         self.poller.register(conn.sock, selectors.EVENT_READ, partial(self.on_lingering, conn))
 
     def on_lingering(self, conn: TConn, _sock) -> None:
+        if conn not in self.lingering:  # as in on_readable
+            return
         try:
             if conn.sock.recv(RECV_BYTES):
                 return

@@ -22,4 +22,5 @@ EXPOSE 8001
 STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8001/api/health', timeout=2)"]
+# Every address in the container; Compose reaches it only through nginx (lb), as engine.Dockerfile says.
 CMD ["beuwi", "serve", "admin", "--host", "0.0.0.0", "--port", "8001"]

@@ -24,4 +24,7 @@ STOPSIGNAL SIGTERM
 # Liveness only: readiness (/api/health/ready) needs an active catalogue, and an engine waiting for one is not broken.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/api/health/live', timeout=2)"]
+# Every address in the container: Compose publishes no port of its own (clients come through nginx, lb). Where the port
+# is exposed directly, the worker (beuwi/worker.py) reads each request whole before a thread sees it and drops one
+# not complete within 10 s, so slow clients cannot stall it.
 CMD ["beuwi", "serve", "search", "--host", "0.0.0.0", "--port", "8000"]

@@ -312,3 +312,60 @@ def test_every_variable_the_docker_files_use_is_documented():
     used = set(env_example()) | EXTERNAL | set(COMPOSE["services"]["site"]["environment"])
     missing = used - set(documented_defaults())
     assert not missing, f"README.md does not document {missing}"
+
+
+# --- slow clients: what protects each exposed port ------------------------------------------------------------------
+
+def test_compose_publishes_the_apps_only_through_nginx():
+    services = COMPOSE["services"]
+    assert "ports" not in services["engine"] and "ports" not in services["admin"]
+    published = {port.rsplit(":", 1)[1] for port in services["lb"]["ports"]}
+    assert published == {"8000", "8001"}
+    assert {"engine", "admin"} <= set(services["lb"]["depends_on"])
+
+
+def nginx_directives(name: str) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for directive, value in re.findall(r"^\s*(\w+)\s+([^;{]*);", (DOCKER / name).read_text(), re.M):
+        found.setdefault(directive, []).append(value.strip())
+    return found
+
+
+@pytest.mark.parametrize("name", ["nginx-lb.conf", "nginx-site.conf"])
+def test_nginx_times_out_slow_clients_within_10_s(name):
+    directives = nginx_directives(name)
+    for timeout in ("client_header_timeout", "client_body_timeout", "send_timeout"):
+        assert directives[timeout] == ["10s"], f"{name}: {timeout}"
+
+
+def test_nginx_takes_the_bodies_each_app_takes():
+    from beuwi.admin.app import MULTIPART_OVERHEAD
+    from beuwi.search.app import MAX_REQUEST_BYTES
+
+    engine, admin = nginx_directives("nginx-lb.conf")["client_max_body_size"]
+    assert engine == f"{MAX_REQUEST_BYTES // 1024}k"
+    assert admin == f"{(DEFAULTS['MAX_UPLOAD_BYTES'] + MULTIPART_OVERHEAD) // 1024}k"
+
+
+def readme_section(title: str) -> str:
+    text = (ROOT / "README.md").read_text()
+    return re.split(r"\n##+ ", text.split(f"\n{title}\n", 1)[1], maxsplit=1)[0]
+
+
+def test_the_one_machine_recipe_binds_the_apps_to_loopback_behind_nginx(tmp_path):
+    """The recipe's commands as written: both apps on loopback, and its sed turning docker/nginx-lb.conf into an
+    nginx config that loads and proxies to exactly their ports."""
+    recipe = re.search(r"```sh\n(.*?)```", readme_section("### One machine without containers"), re.S)[1]
+    recipe = recipe.replace("\\\n", " ")
+    serves = dict(re.findall(r"beuwi serve (\w+) (.*)", recipe))
+    assert set(serves) == {"search", "admin"}
+    for service, options in serves.items():
+        assert "--host 127.0.0.1" in options, f"beuwi serve {service} {options}"
+    ports = {re.search(r"--port (\d+)", options)[1] for options in serves.values()}
+    sed = shlex.split(re.search(r"^(sed .*) docker/nginx-lb.conf > ", recipe, re.M)[1])
+    config = subprocess.run([*sed, str(DOCKER / "nginx-lb.conf")], capture_output=True, text=True, check=True).stdout
+    assert set(re.findall(r"server 127\.0\.0\.1:(\d+)", config)) == ports
+    (tmp_path / "beuwi.conf").write_text(config)
+    main_config = nginx_main_config(tmp_path, f"access_log off;\ninclude {tmp_path / 'beuwi.conf'};")
+    result = subprocess.run(nginx(tmp_path, main_config, "-t"), capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr

@@ -121,14 +121,41 @@ def test_the_engine_answers_beside_200_half_sent_requests_and_closes_them(engine
     assert_survives_half_sent_requests(engine_port, "/api/search", SEARCH)
 
 
-def test_the_admin_app_answers_beside_200_half_sent_requests_and_closes_them(tmp_path, falkordb_server):
-    port, log = free_port(), tmp_path / "admin.log"
-    admin = start_service("admin", port, log, GRAPH_URI=falkordb_server, DATA_DIR=tmp_path, ADMIN_TOKEN="t" * 32)
+@pytest.fixture(scope="module")
+def admin_port(falkordb_server, tmp_path_factory):
+    """`beuwi serve admin` (1 worker, 2 threads), local backend under a temporary data dir."""
+    data, port = tmp_path_factory.mktemp("admin"), free_port()
+    process = start_service("admin", port, data / "admin.log", GRAPH_URI=falkordb_server,
+                            GRAPH_NAME=f"slow-{uuid.uuid4().hex[:12]}", DATA_DIR=data, ADMIN_TOKEN="t" * 32)
     try:
-        wait_until_live(admin, port, log, "/api/health")
-        assert_survives_half_sent_requests(port, "/api/uploads", "/api/health")
+        wait_until_live(process, port, data / "admin.log", "/api/health")
+        yield port
     finally:
-        stop(admin)
+        stop(process)
+
+
+def test_the_admin_app_answers_beside_200_half_sent_requests_and_closes_them(admin_port):
+    assert_survives_half_sent_requests(admin_port, "/api/uploads", "/api/health")
+
+
+def test_big_uploads_that_stall_cannot_take_a_worker_past_its_memory_budget(admin_port):
+    """Eight uploads each 9 MiB into a 10 MiB body hold more than the worker's 64 MiB budget: the one that would go
+    over it is answered 503 at once instead of being buffered."""
+    uploads = []
+    for _ in range(8):
+        sock = socket.create_connection(("127.0.0.1", admin_port), timeout=10)
+        sock.sendall(b"POST /api/uploads HTTP/1.1\r\nHost: t\r\nContent-Type: multipart/form-data; boundary=b\r\n"
+                     b"Content-Length: %d\r\n\r\n" % (10 * 2**20))
+        try:
+            sock.sendall(b"x" * (9 * 2**20))
+        except OSError:  # refused and closed while this was still sending
+            pass
+        uploads.append(sock)
+    answers, _ = closed_by_server(uploads, 3)
+    assert answers, "no stalled upload was refused: the worker buffered them all"
+    for answer in answers:
+        assert assert_json_error(answer, 503)["connection"] == "close"
+    assert timed_get(admin_port, "/api/health")[0] == 200
 
 
 def front(tmp_path: Path, engine_ports: list[int]) -> tuple[int, int, Path]:
