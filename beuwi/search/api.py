@@ -191,7 +191,7 @@ def _unavailable(exc: NoActiveCatalogue | GraphError) -> str:
     """Why there is no catalogue to answer from, for a 503: the graph's own words go to the log, never to clients."""
     if isinstance(exc, NoActiveCatalogue):
         return "no catalogue is active"
-    log.warning("%s %s: graph unavailable: %s", request.method, request.path, exc)
+    log.warning("%s %s: no catalogue to answer from: %s", request.method, request.path, exc)
     return f"catalogue unavailable: {TEMPORARILY}"
 
 
