@@ -51,6 +51,7 @@ class Incoming:
     def __init__(self, deadline: float, limit: int, data: bytes = b""):
         self.data = bytearray(data)
         self.deadline = deadline
+        self.last_read = time.monotonic()
         self.idle = not data  # a kept-alive connection waiting for its next request: no deadline per request yet
         self.limit = limit
         self.head_end: int | None = None
@@ -129,10 +130,15 @@ class Incoming:
             self.decoded += size
             self.chunk_at = chunk_end
 
+    def add(self, data: bytes) -> None:
+        self.data += data
+        self.last_read = time.monotonic()
+
     def allowed_until(self) -> float:
-        """The deadline, with the time a declared or received body may take at the slowest rate accepted."""
+        """The deadline, plus the time a declared or received body may take at the slowest rate accepted; but never
+        more than REQUEST_SECONDS after the last bytes came, so a big upload that stalls does not hold its buffer."""
         body = max(len(self.data), (self.body_end or 0)) - (self.head_end or 0)
-        return self.deadline + max(body, 0) / BODY_BYTES_PER_SECOND
+        return min(self.deadline + max(body, 0) / BODY_BYTES_PER_SECOND, self.last_read + REQUEST_SECONDS)
 
 
 def json_answer(status: int, message: str) -> bytes:
@@ -203,7 +209,7 @@ class RequestBufferingWorker(ThreadWorker):
         if self.buffered + len(data) > self.budget:
             self.refuse(conn, Refused(503, "the server is receiving too many large requests at once: retry shortly"))
             return
-        incoming.data += data
+        incoming.add(data)
         self.buffered += len(data)
         self.progress(conn)
 

@@ -175,9 +175,11 @@ def test_nginx_in_front_of_an_engine_answers_beside_200_half_sent_requests_and_c
 
 
 def raw_exchange(port: int, data: bytes) -> bytes:
-    """Send `data` on a new connection and read until the server closes it."""
+    """Send `data` on a new connection, say that is all (so a lingering close ends at once), and read until the server
+    closes it."""
     with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
         sock.sendall(data)
+        sock.shutdown(socket.SHUT_WR)
         answer = b""
         while chunk := sock.recv(65536):
             answer += chunk
@@ -245,3 +247,14 @@ def test_keep_alive_pipelining_and_both_body_framings_still_work(engine_port):
     pipelined = raw_exchange(engine_port, b"GET /api/ping HTTP/1.1\r\nHost: t\r\n\r\n"
                                           b"GET /api/ping HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
     assert pipelined.count(b"HTTP/1.1 200 OK") == 2
+
+
+def test_a_big_upload_that_stalls_is_dropped_within_10_s_of_its_last_bytes(admin_port):
+    """A large body gets more time only while it keeps coming: one that stops is not held for the minutes its
+    declared length would allow at the slowest accepted rate."""
+    sock = socket.create_connection(("127.0.0.1", admin_port), timeout=10)
+    sock.sendall(b"POST /api/uploads HTTP/1.1\r\nHost: t\r\nContent-Type: multipart/form-data; boundary=b\r\n"
+                 b"Content-Length: %d\r\n\r\n%s" % (10 * 2**20, b"x" * (5 * 2**20)))
+    answers, still_open = closed_by_server([sock], CLOSED_WITHIN)
+    assert still_open == 0
+    assert assert_json_error(answers[0], 408)["connection"] == "close"
