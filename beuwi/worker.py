@@ -28,6 +28,7 @@ DEFAULT_BODY_LIMIT = 64 * 1024  # an app without MAX_CONTENT_LENGTH (the web cli
 BUFFER_BUDGET_BYTES = 64 * 1024 * 1024  # per worker: requests being read or served, held in memory
 LINGER_SECONDS = 2.0  # after a last answer, for the client to stop sending before the socket closes (RFC 9112 9.6)
 RECV_BYTES = 256 * 1024
+SWEEP_SECONDS = 0.25  # how often deadlines are checked: a connection is dropped at most this late
 # A thread never waits for request bytes, but it writes the answer with a blocking socket: a client that stops
 # reading frees the thread after this long. The kernel applies it; gunicorn's setblocking() does not reset it.
 SOCKET_BACKSTOP = struct.pack("ll", REQUEST_SECONDS, 0)
@@ -161,6 +162,7 @@ class RequestBufferingWorker(ThreadWorker):
         self.lingering: dict[TConn, float] = {}
         self.in_threads: dict[TConn, tuple[int, bytes]] = {}  # bytes held, and what was read past the request
         self.buffered = 0
+        self.next_sweep = 0.0
         util.write_error = write_json_error  # what gunicorn's handle_error writes with
         super().init_process()
 
@@ -303,9 +305,19 @@ class RequestBufferingWorker(ThreadWorker):
         self.nr_conns -= 1
         conn.close()
 
+    def wait_for_and_dispatch_events(self, timeout):
+        waiting = self.incoming or self.lingering
+        super().wait_for_and_dispatch_events(min(timeout, SWEEP_SECONDS) if waiting else timeout)
+
     def murder_keepalived(self, force=False):
-        """Past its deadline, a request half read is answered 408 and an idle or lingering connection closed."""
+        """Past its deadline, a request half read is answered 408 and an idle or lingering connection closed.
+
+        gunicorn calls this after every poll; the connections are swept every SWEEP_SECONDS only, so that a busy
+        worker with hundreds of waiting connections does not go through all of them for each event."""
         now = time.monotonic()
+        if now < self.next_sweep and not force:
+            return
+        self.next_sweep = now + SWEEP_SECONDS
         for conn, incoming in list(self.incoming.items()):
             if force or incoming.idle and incoming.deadline <= now:
                 self.close(conn)

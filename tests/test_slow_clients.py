@@ -5,6 +5,7 @@ running docker/nginx-lb.conf.
 """
 import http.client
 import json
+import re
 import selectors
 import socket
 import time
@@ -175,14 +176,17 @@ def test_nginx_in_front_of_an_engine_answers_beside_200_half_sent_requests_and_c
 
 
 def raw_exchange(port: int, data: bytes) -> bytes:
-    """Send `data` on a new connection, say that is all (so a lingering close ends at once), and read until the server
-    closes it."""
+    """Send `data` on a new connection and read the answers until the server closes it or the last answer read says
+    `Connection: close` and is complete (not waiting out a lingering close)."""
     with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
         sock.sendall(data)
-        sock.shutdown(socket.SHUT_WR)
         answer = b""
         while chunk := sock.recv(65536):
             answer += chunk
+            head, _, body = answer.rpartition(b"HTTP/1.1 ")[2].partition(b"\r\n\r\n")
+            length = re.search(rb"(?im)^content-length: *(\d+)", head)
+            if re.search(rb"(?im)^connection: *close", head) and length and len(body) >= int(length[1]):
+                break
     return answer
 
 
