@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from beuwi.domain import Programme, Requirements, SubjectError, SubjectList, parse_combination, requirement_ref
+from beuwi.domain.text import excerpt
 
 COLUMNS = (
     "code", "programme", "faculty", "department", "degree", "campus", "full_time", "part_time", "evening",
@@ -171,7 +172,7 @@ class _Row:
         self.cells = {**cells, **dict.fromkeys(self.too_long, "")}  # nothing reads further into them
 
     def error(self, column: str, value: str, message: str) -> None:
-        self.errors.append(RowError(self.number, column, _shown(value), _shown(message)))
+        self.errors.append(RowError(self.number, column, excerpt(value, MAX_SHOWN_CHARS), excerpt(message, MAX_SHOWN_CHARS)))
 
     def programme(self) -> Programme:
         c = self.cells
@@ -227,10 +228,6 @@ class _Row:
             self.error(column, text, f"{column} must be yes or no (also y/n, true/false, 1/0)")
             return False
         return FLAGS[text.lower()]
-
-
-def _shown(text: str) -> str:
-    return text if len(text) <= MAX_SHOWN_CHARS else text[:MAX_SHOWN_CHARS - 1] + "…"
 
 
 def _split(text: str) -> list[str]:

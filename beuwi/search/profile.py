@@ -5,6 +5,9 @@ from typing import Sequence
 
 from beuwi.domain import SubjectError, SubjectList, SubjectRef
 from beuwi.domain.subjects import MAX_REF_CHARS
+from beuwi.domain.text import excerpt
+
+ECHO_CHARS = MAX_REF_CHARS + 1  # a whole reference, or the start of a longer text and the mark of its cut
 
 
 class InvalidProfile(ValueError):
@@ -13,11 +16,6 @@ class InvalidProfile(ValueError):
     def __init__(self, message: str, subjects: Sequence[dict] = ()):
         super().__init__(message)
         self.subjects = list(subjects)
-
-
-def shown(text: str) -> str:
-    """What an error answer echoes of a text: at most a reference's length, so an answer never outgrows its input."""
-    return text if len(text) <= MAX_REF_CHARS else text[:MAX_REF_CHARS] + "…"
 
 
 def parse_subjects(texts: Sequence[object], subjects: SubjectList, limit: int) -> list[SubjectRef]:
@@ -35,7 +33,7 @@ def parse_subjects(texts: Sequence[object], subjects: SubjectList, limit: int) -
         try:
             refs.append(subjects.ref(text))
         except SubjectError as exc:
-            bad.append({"index": index, "input": shown(text), "error": str(exc), "suggestions": list(exc.suggestions)})
+            bad.append({"index": index, "input": excerpt(text, ECHO_CHARS), "error": str(exc), "suggestions": list(exc.suggestions)})
     if bad:
         names = ", ".join(repr(b["input"]) for b in bad)
         raise InvalidProfile(f"unknown or malformed subjects: {names}", bad)
