@@ -29,7 +29,7 @@ class Clock:
 def own_server(tmp_path):
     """A FalkorDB of this test's own, so the test can stop it."""
     server = EmbeddedServer.ensure(tmp_path)
-    store = open_store({"GRAPH_URI": server.uri, "GRAPH_TIMEOUT": 2})
+    store = open_store({"GRAPH_URI": server.uri, "GRAPH_TIMEOUT": 30})  # a stopped server refuses at once
     yield server, store
     store.close()
     server.stop()

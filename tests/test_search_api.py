@@ -365,9 +365,13 @@ def test_not_ready_when_the_graph_never_answered():
 
 @pytest.fixture
 def outage(tmp_path):
-    """A store on a FalkorDB of this test's own, which the test stops."""
+    """A store on a FalkorDB of this test's own, which the test stops.
+
+    A stopped server refuses at once, so the timeout only has to outlast a fresh server's first index creation on a
+    busy CI machine (1 s did not, once).
+    """
     graph = RestartableGraph(tmp_path)
-    store = open_store({"GRAPH_URI": graph.uri, "GRAPH_TIMEOUT": 1})
+    store = open_store({"GRAPH_URI": graph.uri, "GRAPH_TIMEOUT": 30})
     yield graph, store
     store.close()
     graph.stop()
