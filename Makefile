@@ -6,6 +6,10 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 ADMIN_PORT ?= 8001
 SITE_PORT ?= 8080
+# The embedded graph `make run` starts: falkordb, or neo4j (built with Maven the first time), each with its own data dir
+# so that uploads recorded for one graph are never listed against the other.
+GRAPH ?= $(or $(BEUWI_EMBEDDED_GRAPH),falkordb)
+DATA_DIR ?= $(if $(filter neo4j,$(GRAPH)),var/neo4j-product,var)
 
 .PHONY: run test install install-test system-packages clean
 
@@ -38,7 +42,7 @@ install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
 run: install
-	$(BIN)/beuwi dev --host $(HOST) --port $(PORT) --admin-port $(ADMIN_PORT) --site-port $(SITE_PORT) --seed uploads/sample-catalogue.csv
+	BEUWI_EMBEDDED_GRAPH=$(GRAPH) BEUWI_DATA_DIR=$(DATA_DIR) $(BIN)/beuwi dev --host $(HOST) --port $(PORT) --admin-port $(ADMIN_PORT) --site-port $(SITE_PORT) --seed uploads/sample-catalogue.csv
 
 test: install-test
 	$(BIN)/pytest

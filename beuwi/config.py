@@ -6,7 +6,8 @@ from typing import Mapping
 
 DEFAULTS = {
     "DATA_DIR": "var",  # embedded graph files, local uploads, generated admin token
-    "GRAPH_URI": "",  # empty: start the embedded FalkorDB; falkordb://host:port, bolt://, neo4j://, neo4j+s://
+    "GRAPH_URI": "",  # empty: start the embedded graph; falkordb://host:port, bolt://, neo4j://, neo4j+s://
+    "EMBEDDED_GRAPH": "falkordb",  # the graph started under the data dir when GRAPH_URI is empty: falkordb or neo4j
     "GRAPH_NAME": "beuwi",  # FalkorDB graph holding the catalogue (Neo4j uses its default database)
     "GRAPH_USER": "",
     "GRAPH_PASSWORD": "",

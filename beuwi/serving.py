@@ -20,7 +20,7 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.http import wsgi
 
 from beuwi.csv_catalogue import ParsedCatalogue
-from beuwi.graph import EmbeddedServer, open_store
+from beuwi.graph import connect, open_store
 from beuwi.graph.store import GraphError
 
 
@@ -68,13 +68,14 @@ class _Collector:
 
 
 @contextmanager
-def graph_for_workers(settings: dict) -> Iterator[str]:
-    """The graph URI the workers use; an embedded server started here lives until the block ends."""
-    server = None if settings["GRAPH_URI"] else EmbeddedServer.ensure(settings["DATA_DIR"])
-    uri = settings["GRAPH_URI"] or server.uri
-    os.environ.update(BEUWI_GRAPH_URI=uri, BEUWI_DATA_DIR=str(settings["DATA_DIR"]))
+def graph_for_workers(settings: dict) -> Iterator[dict]:
+    """The settings the workers use, with the graph's URI and credentials; an embedded server started here lives
+    until the block ends. Workers and child commands get them in their environment."""
+    connected, server = connect(settings)
+    os.environ.update(BEUWI_GRAPH_URI=connected["GRAPH_URI"], BEUWI_GRAPH_USER=connected["GRAPH_USER"],
+                      BEUWI_GRAPH_PASSWORD=connected["GRAPH_PASSWORD"], BEUWI_DATA_DIR=str(settings["DATA_DIR"]))
     try:
-        yield uri
+        yield connected
     finally:
         if server:
             server.stop()
@@ -105,22 +106,22 @@ class Seed:
     parsed: ParsedCatalogue
 
 
-def seed_catalogue(settings: dict, uri: str, seed: Seed | None) -> str | None:
+def seed_catalogue(settings: dict, seed: Seed | None) -> str | None:
     """Load and activate the seed into the graph when no catalogue is active yet; the active version either way."""
-    with closing(open_store({**settings, "GRAPH_URI": uri})) as store:
+    with closing(open_store(settings)) as store:
         if seed and store.active_version() is None:
             version = store.activate(store.load(seed.parsed.programmes, source=seed.name).id)
             click.echo(f"loaded and activated {seed.name}: catalogue {version.id}, {version.programmes} programmes")
         return store.active_version()
 
 
-def seed_upload(settings: dict, uri: str, seed: Seed | None) -> None:
+def seed_upload(settings: dict, seed: Seed | None) -> None:
     """Upload and activate the seed through the admin services when no catalogue is active yet, so the dashboard
     lists it like any upload (it can be downloaded, rolled back to, and deleted once another one is active)."""
     from beuwi.admin import uploads
     from beuwi.admin.app import build_stores
 
-    stores = build_stores({**settings, "GRAPH_URI": uri})
+    stores = build_stores(settings)
     try:
         if seed and stores.graph.active_version() is None:
             record, _ = uploads.upload(stores, seed.data, seed.name, "seed", settings["MAX_UPLOAD_BYTES"])
@@ -130,11 +131,11 @@ def seed_upload(settings: dict, uri: str, seed: Seed | None) -> None:
         stores.graph.close()
 
 
-def startup_catalogue(settings: dict, uri: str, seed: Seed | None) -> str:
+def startup_catalogue(settings: dict, seed: Seed | None) -> str:
     """What the banner calls active. Without a seed an unreachable graph does not stop the engine: it starts unready
     (503) and serves once the graph answers, so replicas need not be started after the graph."""
     try:
-        return seed_catalogue(settings, uri, seed) or "none active"
+        return seed_catalogue(settings, seed) or "none active"
     except GraphError as exc:
         if seed:
             raise
@@ -145,13 +146,13 @@ def serve_engine(settings: dict, *, host: str, port: int, workers: int, threads:
                  seed: Seed | None = None) -> None:
     from beuwi.search import create_app
 
-    with graph_for_workers(settings) as uri:
-        active = startup_catalogue(settings, uri, seed)
+    with graph_for_workers(settings) as graph:
+        active = startup_catalogue(graph, seed)
         base = f"http://{host}:{port}"
         run(create_app, settings, host=host, port=port, workers=workers, threads=threads, banner=[
             f"BeUWI programme engine: {base}/api/health  (catalogue {active})",
             f"  search:  {base}/api/search?subject=Mathematics%20(CSEC)&subject=English%20A%20(CSEC)",
-            f"  OpenAPI: {base}/api/openapi.json    graph: {uri}",
+            f"  OpenAPI: {base}/api/openapi.json    graph: {graph['GRAPH_URI']}",
         ])
 
 
@@ -159,11 +160,11 @@ def serve_admin(settings: dict, *, host: str, port: int, workers: int, threads: 
     from beuwi.admin import create_app
     from beuwi.admin.auth import local_token
 
-    with graph_for_workers(settings) as uri:
+    with graph_for_workers(settings) as graph:
         if settings["BACKEND"] == "local":
             local_token(settings)  # generated (and shown) once here, not by each worker
         run(create_app, settings, host=host, port=port, workers=workers, threads=threads, banner=[
-            f"BeUWI admin API: http://{host}:{port}/api/uploads  (backend {settings['BACKEND']}, graph {uri})",
+            f"BeUWI admin API: http://{host}:{port}/api/uploads  (backend {settings['BACKEND']}, graph {graph['GRAPH_URI']})",
         ])
 
 
@@ -182,9 +183,9 @@ def serve_site(settings: dict, *, host: str, port: int, engine: str, admin: str)
 def serve_all(settings: dict, *, host: str, port: int, admin_port: int, site_port: int,
               seed: Seed | None = None) -> None:
     """The engine, the admin app and the web clients on one graph, stopped together (what `make run` starts)."""
-    with graph_for_workers(settings) as uri:
-        seed_upload(settings, uri, seed)
-        env = {**os.environ, "BEUWI_GRAPH_URI": uri,  # the admin API also takes calls from the dashboard served here
+    with graph_for_workers(settings) as graph:
+        seed_upload(graph, seed)
+        env = {**os.environ,  # graph_for_workers put the graph there; the admin API also takes the dashboard's calls
                "BEUWI_ADMIN_CORS_ORIGINS": f"{settings['ADMIN_CORS_ORIGINS']},http://{host}:{site_port}"}
         beuwi = [sys.executable, "-m", "beuwi.cli", "serve"]
         children = [subprocess.Popen([*beuwi, "search", "--host", host, "--port", str(port)], env=env),

@@ -1,11 +1,15 @@
 """Real servers for the tests: one FalkorDB for the session, a fresh graph per test."""
 pytest_plugins = ["tests.emulators", "tests.browser"]
+import os
 import uuid
 
 import pytest
 
 from beuwi.graph.embedded import EmbeddedServer
 from beuwi.graph.falkordb_store import FalkorDBStore
+from beuwi.graph.neo4j_server import EmbeddedNeo4j
+
+NEO4J_IMAGE = "neo4j:5.26-community"  # the line the embedded launcher runs, and docker/compose.yaml
 
 
 @pytest.fixture(scope="session")
@@ -24,35 +28,33 @@ def graph_store(falkordb_server):
     store.close()
 
 
-def neo4j_settings():
-    """Where the Neo4j adapter's tests run: NEO4J_URI, else a testcontainers Neo4j 5, else a skip reason."""
-    import os
-
-    if os.environ.get("NEO4J_URI"):
-        return {"GRAPH_URI": os.environ["NEO4J_URI"], "GRAPH_USER": os.environ.get("NEO4J_USER", "neo4j"),
-                "GRAPH_PASSWORD": os.environ.get("NEO4J_PASSWORD", "")}, None
+def docker_reachable() -> bool:
     try:
         import docker
 
         docker.from_env(timeout=3).ping()
-    except Exception as exc:  # any failure means no engine to start a container on
-        return None, f"Neo4j adapter not tested: NEO4J_URI is unset and no Docker engine is reachable ({type(exc).__name__})"
-    return "container", None
+        return True
+    except Exception:  # any failure means no engine to start a container on
+        return False
 
 
 @pytest.fixture(scope="session")
-def neo4j_server():
-    settings, reason = neo4j_settings()
-    if reason:
-        pytest.skip(reason)
-    if settings != "container":
-        yield settings
-        return
-    from testcontainers.neo4j import Neo4jContainer
+def neo4j_server(tmp_path_factory):
+    """Settings of the Neo4j the tests share: NEO4J_URI, else a testcontainers Neo4j 5.26 where a Docker engine runs,
+    else the project's embedded Neo4j (with the APOC functions the benchmark's baseline calls), started once."""
+    if os.environ.get("NEO4J_URI"):
+        yield {"GRAPH_URI": os.environ["NEO4J_URI"], "GRAPH_USER": os.environ.get("NEO4J_USER", "neo4j"),
+               "GRAPH_PASSWORD": os.environ.get("NEO4J_PASSWORD", "")}
+    elif docker_reachable():
+        from testcontainers.neo4j import Neo4jContainer
 
-    with Neo4jContainer("neo4j:5") as container:
-        yield {"GRAPH_URI": container.get_connection_url(), "GRAPH_USER": "neo4j",
-               "GRAPH_PASSWORD": container.password}
+        with Neo4jContainer(NEO4J_IMAGE).with_env("NEO4J_PLUGINS", '["apoc"]') as container:
+            yield {"GRAPH_URI": container.get_connection_url(), "GRAPH_USER": "neo4j",
+                   "GRAPH_PASSWORD": container.password}
+    else:
+        server = EmbeddedNeo4j.ensure(tmp_path_factory.mktemp("neo4j"), apoc=True)
+        yield {"GRAPH_URI": server.uri, "GRAPH_USER": server.user, "GRAPH_PASSWORD": server.password}
+        server.stop()
 
 
 @pytest.fixture(params=["falkordb", "neo4j"])

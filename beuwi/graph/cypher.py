@@ -14,7 +14,7 @@ reader checks it again after its last page, with the count and the checksum of w
 Dialect differences handled by the adapters:
 - Index DDL: Neo4j 5 takes `CREATE INDEX name IF NOT EXISTS FOR (n:L) ON (n.p)`; FalkorDB takes
   `CREATE INDEX FOR (n:L) ON (n.p)` without a name or IF NOT EXISTS and fails when the index exists, so the
-  FalkorDB adapter lists its indexes first (`INDEX_DDL` below, one template per dialect).
+  FalkorDB adapter lists its indexes first (`NEO4J_INDEX`, `FALKORDB_INDEX`).
 - Read-only access: Neo4j sessions use READ access mode (routed to followers on a cluster); FalkorDB uses
   GRAPH.RO_QUERY, which refuses writes.
 - Results: map projections (`p {.*}`) are used instead of returning nodes, because node objects differ per driver.
@@ -30,10 +30,8 @@ INDEXES = (
     ("Subject", "key"),
     ("Combination", "catalogue"),
 )
-INDEX_DDL = {
-    "neo4j": "CREATE INDEX {label}_{prop} IF NOT EXISTS FOR (n:{label}) ON (n.{prop})",
-    "falkordb": "CREATE INDEX FOR (n:{label}) ON (n.{prop})",
-}
+NEO4J_INDEX = "CREATE INDEX {label}_{prop} IF NOT EXISTS FOR (n:{label}) ON (n.{prop})"
+FALKORDB_INDEX = "CREATE INDEX FOR (n:{label}) ON (n.{prop})"
 VERSION_LABELS = ("Combination", "Programme", "Subject")  # deleted in this order, then the Catalogue node
 
 CATALOGUE = "MATCH (c:Catalogue {id: $id}) RETURN c {.*} AS catalogue"

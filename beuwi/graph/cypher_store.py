@@ -25,15 +25,9 @@ FLAG_FIELDS = ("full_time", "part_time", "evening")
 class CypherStore(GraphStore):
     """A GraphStore over any server that runs the queries in `cypher`."""
 
-    dialect: str
-
     @abstractmethod
     def run(self, query: str, params: dict | None = None, *, write: bool = False) -> list[list]:
         """Run one query in its own transaction and return its rows; raise only GraphError subclasses."""
-
-    def create_indexes(self) -> None:
-        for label, prop in cypher.INDEXES:
-            self.run(cypher.INDEX_DDL[self.dialect].format(label=label, prop=prop), write=True)
 
     def load(self, programmes: Sequence[Programme], *, source: str = "", version_id: str | None = None) -> CatalogueVersion:
         version_id = version_id or secrets.token_urlsafe(6)

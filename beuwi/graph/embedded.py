@@ -13,18 +13,13 @@ written before compaction) is waited for with a progress line, never taken for a
 """
 from __future__ import annotations
 
-import ctypes
-import fcntl
 import json
 import os
-import signal
 import socket
 import stat
 import subprocess
-import sys
-import threading
 import time
-from contextlib import closing, contextmanager
+from contextlib import closing
 from pathlib import Path
 from typing import Callable
 
@@ -34,19 +29,13 @@ from redis.retry import Retry
 
 from beuwi.ports import free_port
 
+from .child import locked, say, stop_with_starter
 from .store import GraphUnavailable
 
 START_TIMEOUT = 20.0  # seconds for a new server to accept connections
 LOAD_TIMEOUT = 1800.0  # seconds a server reading its files is waited for
 PROGRESS_SECONDS = 5.0  # between progress lines while it does
 QUIET_SECONDS = 1.0  # a load shorter than this (10,000 programmes: 0.3 s) goes unmentioned
-PR_SET_PDEATHSIG = 1
-_LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None  # found before any fork
-
-
-def _say(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
-
 
 class EmbeddedServer:
     def __init__(self, directory: Path, port: int, pid: int, process: subprocess.Popen | None):
@@ -66,12 +55,12 @@ class EmbeddedServer:
 
     @classmethod
     def ensure(cls, data_dir: str | Path, port: int | None = None,
-               progress: Callable[[str], None] = _say) -> "EmbeddedServer":
+               progress: Callable[[str], None] = say) -> "EmbeddedServer":
         """The server for this data dir, ready to answer: the running one if there is one, else a new one owned by
         this process, on `port` or a free one. While it reads its files, `progress` gets a line every few seconds."""
         directory = Path(data_dir).resolve() / "graph"
         directory.mkdir(parents=True, exist_ok=True)
-        with _locked(directory / "server.lock"):
+        with locked(directory / "server.lock"):
             running = _running(directory / "server.json")
             if running:
                 server = cls(directory, running["port"], running["pid"], None)
@@ -102,7 +91,7 @@ class EmbeddedServer:
         with open(log, "ab") as out:
             # Its own session, so a Ctrl-C meant for the command does not kill the server before a clean shutdown.
             process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-                                       preexec_fn=_stop_with_parent if _LIBC and _in_main_thread() else None)
+                                       preexec_fn=stop_with_starter())
         started = cls(directory, port, process.pid, process)
         try:
             _wait_until_listening(port, process, log)
@@ -164,25 +153,6 @@ class EmbeddedServer:
             return "\n".join((self.directory / "server.log").read_text(errors="replace").splitlines()[-10:])
         except OSError:
             return ""
-
-
-def _in_main_thread() -> bool:
-    return threading.current_thread() is threading.main_thread()
-
-
-def _stop_with_parent() -> None:
-    """Run in the child before it execs the server: the kernel sends it SIGTERM when the starting thread ends."""
-    _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
-@contextmanager
-def _locked(path: Path):
-    with open(path, "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _running(record: Path) -> dict | None:

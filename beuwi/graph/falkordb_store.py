@@ -18,8 +18,6 @@ COMPACT_TIMEOUT = 600.0  # seconds a load waits for the server to compact its ap
 
 
 class FalkorDBStore(CypherStore):
-    dialect = "falkordb"
-
     def __init__(self, host: str, port: int, *, graph: str = "beuwi", password: str | None = None,
                  timeout: float = 5.0, on_close=None):
         self._connect = lambda: FalkorDB(host=host, port=port, password=password or None,
@@ -89,7 +87,7 @@ class FalkorDBStore(CypherStore):
         existing = {(row[0], prop) for row in self.run("CALL db.indexes()") for prop in row[1]}
         for label, prop in cypher.INDEXES:
             if (label, prop) not in existing:
-                self.run(cypher.INDEX_DDL[self.dialect].format(label=label, prop=prop), write=True)
+                self.run(cypher.FALKORDB_INDEX.format(label=label, prop=prop), write=True)
 
     def drop(self) -> None:
         """Delete the whole graph (tests use one graph each)."""

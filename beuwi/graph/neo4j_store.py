@@ -4,16 +4,16 @@ from __future__ import annotations
 import neo4j
 import neo4j.exceptions
 
+from . import cypher
 from .cypher_store import CypherStore
 from .store import GraphError, GraphUnavailable
 
 
 class Neo4jStore(CypherStore):
-    dialect = "neo4j"
-
     def __init__(self, uri: str, *, user: str = "", password: str = "", database: str | None = None,
-                 timeout: float = 5.0):
+                 timeout: float = 5.0, on_close=None):
         auth = (user, password) if user else None
+        self._on_close = on_close
         self._driver = neo4j.GraphDatabase.driver(
             uri, auth=auth, connection_timeout=timeout, connection_acquisition_timeout=timeout,
             max_transaction_retry_time=timeout)
@@ -28,10 +28,17 @@ class Neo4jStore(CypherStore):
                 return work(lambda tx: [list(record.values()) for record in tx.run(query, params or {})])
         except (neo4j.exceptions.ServiceUnavailable, neo4j.exceptions.SessionExpired, OSError) as exc:
             raise GraphUnavailable(f"Neo4j did not answer: {exc}") from exc
+        except neo4j.exceptions.AuthError as exc:
+            raise GraphUnavailable("Neo4j refused the credentials (BEUWI_GRAPH_USER, BEUWI_GRAPH_PASSWORD): "
+                                   f"{exc.message}") from exc
         except neo4j.exceptions.Neo4jError as exc:
             raise GraphError(f"Neo4j query failed: {exc}") from exc
         except neo4j.exceptions.DriverError as exc:
             raise GraphUnavailable(f"Neo4j driver error: {exc}") from exc
+
+    def create_indexes(self) -> None:
+        for label, prop in cypher.INDEXES:
+            self.run(cypher.NEO4J_INDEX.format(label=label, prop=prop), write=True)
 
     def drop(self) -> None:
         """Delete everything (tests share one Neo4j database)."""
@@ -39,3 +46,5 @@ class Neo4jStore(CypherStore):
 
     def close(self) -> None:
         self._driver.close()
+        if self._on_close:
+            self._on_close()

@@ -44,6 +44,10 @@ class GraphStore(ABC):
     """Catalogue versions in one graph database: load inactive, activate atomically, read the active one."""
 
     @abstractmethod
+    def create_indexes(self) -> None:
+        """Create the indexes the queries rely on, keeping those that exist; writers call it once at start."""
+
+    @abstractmethod
     def load(self, programmes: Sequence[Programme], *, source: str = "", version_id: str | None = None) -> CatalogueVersion:
         """Store a new, inactive version; on failure nothing of it remains. The active version is never touched."""
 

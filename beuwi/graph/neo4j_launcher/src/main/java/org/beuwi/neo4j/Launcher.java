@@ -1,10 +1,12 @@
 package org.beuwi.neo4j;
 
 import java.nio.file.Files;
+import java.time.Duration;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 
+import org.neo4j.configuration.GraphDatabaseInternalSettings;
 import org.neo4j.configuration.GraphDatabaseSettings;
 import org.neo4j.configuration.connectors.BoltConnector;
 import org.neo4j.configuration.connectors.HttpConnector;
@@ -50,7 +52,13 @@ public final class Launcher {
                 .setConfig(GraphDatabaseSettings.auth_enabled, true)
                 .setConfig(GraphDatabaseSettings.logs_directory, store.resolve("logs"))
                 .setConfig(GraphDatabaseSettings.pagecache_memory, 256L * 1024 * 1024)
-                .setConfig(GraphDatabaseSettings.transaction_timeout, java.time.Duration.ofMinutes(10));
+                .setConfig(GraphDatabaseSettings.transaction_timeout, Duration.ofMinutes(10))
+                // A busy server sends NOOPs every second while a query runs, and tells the driver so: the driver then
+                // gives up on a server silent for 5 s (frozen, or its host gone) instead of waiting forever.
+                .setConfig(BoltConnector.connection_keep_alive, Duration.ofSeconds(1))
+                .setConfig(BoltConnector.connection_keep_alive_probes, 5)
+                // Netty's quiet period (seconds) after the last connection: 5 s, twice, on every stop by default.
+                .setConfig(GraphDatabaseInternalSettings.netty_server_shutdown_quiet_period, 0);
         DatabaseManagementService service;
         try {
             service = builder.build();
