@@ -1,10 +1,11 @@
-"""Real servers for the tests: one FalkorDB for the session, a fresh graph per test."""
+"""Real servers for the tests: one FalkorDB and one Neo4j for the session, a clean graph per test."""
 pytest_plugins = ["tests.emulators", "tests.browser"]
 import os
 import uuid
 
 import pytest
 
+from beuwi.graph import open_store
 from beuwi.graph.embedded import EmbeddedServer
 from beuwi.graph.falkordb_store import FalkorDBStore
 from beuwi.graph.neo4j_server import EmbeddedNeo4j
@@ -19,12 +20,45 @@ def falkordb_server(tmp_path_factory):
     server.stop()
 
 
-@pytest.fixture
-def graph_store(falkordb_server):
-    store = FalkorDBStore.from_uri(falkordb_server, graph=f"test-{uuid.uuid4().hex[:12]}", timeout=10)
+def clean_falkordb(uri: str):
+    """A graph of its own on the session's FalkorDB, dropped afterwards: its settings and an open store."""
+    store = FalkorDBStore.from_uri(uri, graph=f"test-{uuid.uuid4().hex[:12]}", timeout=10)
     store.create_indexes()
+    return store
+
+
+@pytest.fixture
+def falkordb_store(falkordb_server):
+    """A clean graph on FalkorDB only: for tests of what lies above the graph (HTTP, OpenAPI, the benchmark)."""
+    store = clean_falkordb(falkordb_server)
     yield store
     store.drop()
+    store.close()
+
+
+@pytest.fixture(params=["falkordb", "neo4j"])
+def graph_settings(request):
+    """Settings of a clean graph on each real server, for open_store or a child process's BEUWI_* environment:
+    a graph of its own on FalkorDB, or the session's Neo4j emptied (Community has one user database)."""
+    if request.param == "falkordb":
+        store = clean_falkordb(request.getfixturevalue("falkordb_server"))
+        settings = {"GRAPH_URI": store.uri, "GRAPH_NAME": store.name}
+    else:
+        settings = dict(request.getfixturevalue("neo4j_server"))
+        store = open_store({**settings, "GRAPH_TIMEOUT": 30})
+        store.drop()
+    try:
+        yield settings
+    finally:
+        store.drop()
+        store.close()
+
+
+@pytest.fixture
+def graph_store(graph_settings):
+    """A clean store on each real graph server (FalkorDB and Neo4j)."""
+    store = open_store({**graph_settings, "GRAPH_TIMEOUT": 30})
+    yield store
     store.close()
 
 
@@ -57,16 +91,7 @@ def neo4j_server(tmp_path_factory):
         server.stop()
 
 
-@pytest.fixture(params=["falkordb", "neo4j"])
-def store(request):
+@pytest.fixture
+def store(graph_store):
     """Every GraphStore adapter, each against its real server."""
-    if request.param == "falkordb":
-        yield request.getfixturevalue("graph_store")
-        return
-    from beuwi.graph import open_store
-
-    neo4j = open_store(request.getfixturevalue("neo4j_server"))
-    neo4j.drop()
-    yield neo4j
-    neo4j.drop()
-    neo4j.close()
+    return graph_store

@@ -20,9 +20,10 @@ COMPACT_TIMEOUT = 600.0  # seconds a load waits for the server to compact its ap
 class FalkorDBStore(CypherStore):
     def __init__(self, host: str, port: int, *, graph: str = "beuwi", password: str | None = None,
                  timeout: float = 5.0, on_close=None):
+        self.uri = f"falkordb://{host}:{port}"
         self._connect = lambda: FalkorDB(host=host, port=port, password=password or None,
                                          socket_timeout=timeout, socket_connect_timeout=timeout)
-        self._name = graph
+        self.name = graph
         self._db: FalkorDB | None = None
         self._on_close = on_close
 
@@ -35,7 +36,7 @@ class FalkorDBStore(CypherStore):
 
     @property
     def _graph(self):
-        return self._client.select_graph(self._name)
+        return self._client.select_graph(self.name)
 
     @classmethod
     def from_uri(cls, uri: str, **options) -> "FalkorDBStore":
