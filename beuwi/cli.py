@@ -11,7 +11,7 @@ import click
 from beuwi import config
 from beuwi.csv_catalogue import CatalogueFileError, ParsedCatalogue, parse_catalogue
 from beuwi.domain import Profile, SubjectList
-from beuwi.graph import open_store
+from beuwi.graph import EMBEDDED, open_store
 from beuwi.graph.store import GraphError
 
 data_dir_option = click.option(
@@ -57,6 +57,8 @@ def settings(data_dir: str | None = None) -> dict:
         values = config.from_env()
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
+    if values["EMBEDDED_GRAPH"] not in EMBEDDED:
+        raise click.UsageError(f"BEUWI_EMBEDDED_GRAPH={values['EMBEDDED_GRAPH']!r}: use one of {', '.join(EMBEDDED)}")
     if data_dir:
         values["DATA_DIR"] = data_dir
     return values

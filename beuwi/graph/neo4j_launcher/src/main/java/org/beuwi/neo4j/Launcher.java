@@ -76,8 +76,10 @@ public final class Launcher {
             service.database(GraphDatabaseSettings.SYSTEM_DATABASE_NAME).executeTransactionally(
                     "ALTER USER neo4j SET PASSWORD $password CHANGE NOT REQUIRED", Map.of("password", password));
         } catch (RuntimeException exc) {
-            System.err.println("error: could not set the password of user neo4j: " + rootCause(exc));
-            System.exit(2);
+            if (!rootCause(exc).contains("Old password and new password cannot be the same")) {  // a restart
+                System.err.println("error: could not set the password of user neo4j: " + rootCause(exc));
+                System.exit(2);
+            }
         }
         GraphDatabaseService db = service.database(GraphDatabaseSettings.DEFAULT_DATABASE_NAME);
         try {
@@ -103,7 +105,9 @@ public final class Launcher {
         StringBuilder message = new StringBuilder(String.valueOf(exc.getMessage()));
         while (cause.getCause() != null && cause.getCause() != cause) {
             cause = cause.getCause();
-            message.append(": ").append(cause.getMessage());
+            if (cause.getMessage() != null && message.indexOf(cause.getMessage()) < 0) {
+                message.append(": ").append(cause.getMessage());
+            }
         }
         return message.toString().replace('\n', ' ');
     }
