@@ -11,7 +11,7 @@ SITE_PORT ?= 8080
 GRAPH ?= $(or $(BEUWI_EMBEDDED_GRAPH),falkordb)
 DATA_DIR ?= $(if $(filter neo4j,$(GRAPH)),var/neo4j-product,var)
 
-.PHONY: run test install install-test system-packages clean
+.PHONY: run test install install-test system-packages java clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,7 @@ $(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml
 	$(BIN)/pip install --quiet -e .
 	touch $@
 
-$(VENV)/.installed-test: $(VENV)/.installed node_modules/.installed system-packages
+$(VENV)/.installed-test: $(VENV)/.installed node_modules/.installed system-packages java
 	$(BIN)/pip install --quiet -e ".[test]"
 	touch $@
 
@@ -32,6 +32,12 @@ system-packages:
 	@command -v chromium >/dev/null && command -v nginx >/dev/null && command -v wrk >/dev/null || { \
 	  apt-get update -qq && apt-get install -y -qq --no-install-recommends $(SYSTEM_PACKAGES); }
 
+# From Debian: a Java 17 JDK and Maven for the embedded Neo4j (the tests' Neo4j, and `make run GRAPH=neo4j`), which builds its
+# launcher with Maven on first use. Installed only when one is missing.
+java:
+	@command -v javac >/dev/null && command -v mvn >/dev/null || { \
+	  apt-get update -qq && apt-get install -y -qq --no-install-recommends openjdk-17-jdk-headless maven; }
+
 # firebase-tools, for the Firebase Auth emulator the tests start.
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -41,7 +47,7 @@ install: $(VENV)/.installed
 
 install-test: $(VENV)/.installed-test
 
-run: install
+run: install $(if $(filter neo4j,$(GRAPH)),java)
 	BEUWI_EMBEDDED_GRAPH=$(GRAPH) BEUWI_DATA_DIR=$(DATA_DIR) $(BIN)/beuwi dev --host $(HOST) --port $(PORT) --admin-port $(ADMIN_PORT) --site-port $(SITE_PORT) --seed uploads/sample-catalogue.csv
 
 test: install-test
