@@ -40,7 +40,7 @@ START_TIMEOUT = 180.0  # seconds for a JVM to open the store and answer on Bolt 
 BUILD_TIMEOUT = 1200.0
 STOP_TIMEOUT = 60.0
 QUIET_SECONDS = 2.0
-JAVA_HINT = "install a Java 17 runtime (apt-get install openjdk-17-jre-headless), or set BEUWI_EMBEDDED_GRAPH=falkordb"
+JAVA_HINT = "install a Java 17 JDK (apt-get install openjdk-17-jdk-headless), or set BEUWI_EMBEDDED_GRAPH=falkordb"
 
 
 class EmbeddedNeo4j:
