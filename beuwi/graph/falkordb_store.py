@@ -9,6 +9,7 @@ import redis.exceptions
 from falkordb import FalkorDB
 
 from . import cypher
+from .calls import Calls
 from .cypher_store import CypherStore
 from .store import GraphError, GraphUnavailable
 
@@ -26,6 +27,7 @@ class FalkorDBStore(CypherStore):
         self.name = graph
         self._db: FalkorDB | None = None
         self._on_close = on_close
+        self._calls = Calls("FalkorDB")
 
     @property
     def _client(self) -> FalkorDB:
@@ -44,6 +46,10 @@ class FalkorDBStore(CypherStore):
         return cls(parsed.hostname or "127.0.0.1", parsed.port or 6379, **options)
 
     def run(self, query: str, params: dict | None = None, *, write: bool = False) -> list[list]:
+        with self._calls.one():
+            return self._run(query, params, write)
+
+    def _run(self, query: str, params: dict | None, write: bool) -> list[list]:
         try:
             graph = self._graph
             call = graph.query if write else graph.ro_query
@@ -65,23 +71,27 @@ class FalkorDBStore(CypherStore):
         leaves the data stored, only slower to restart, so it is logged rather than raised.
         """
         try:
-            client = self._client.connection
-            if not client.info("persistence").get("aof_enabled"):
-                return
-            while True:
-                try:
-                    client.bgrewriteaof()
-                    break
-                except redis.exceptions.ResponseError as exc:  # one already runs, started before our last writes
-                    if "in progress" not in str(exc) or not _wait_for_rewrite(client):
-                        raise
-            if not _wait_for_rewrite(client):
-                raise GraphError(f"no compaction after {COMPACT_TIMEOUT:.0f} s")
-            status = client.info("persistence").get("aof_last_bgrewrite_status")
-            if status != "ok":
-                raise GraphError(f"the server says {status!r}")
+            with self._calls.one():
+                self._compact(self._client.connection)
         except (redis.exceptions.RedisError, GraphError) as exc:
             log.warning("FalkorDB did not compact its append-only file (a restart will replay it): %s", exc)
+
+    @staticmethod
+    def _compact(client) -> None:
+        if not client.info("persistence").get("aof_enabled"):
+            return
+        while True:
+            try:
+                client.bgrewriteaof()
+                break
+            except redis.exceptions.ResponseError as exc:  # one already runs, started before our last writes
+                if "in progress" not in str(exc) or not _wait_for_rewrite(client):
+                    raise
+        if not _wait_for_rewrite(client):
+            raise GraphError(f"no compaction after {COMPACT_TIMEOUT:.0f} s")
+        status = client.info("persistence").get("aof_last_bgrewrite_status")
+        if status != "ok":
+            raise GraphError(f"the server says {status!r}")
 
     def create_indexes(self) -> None:
         """FalkorDB has no IF NOT EXISTS and fails on an existing index, so only missing ones are created."""
@@ -98,6 +108,7 @@ class FalkorDBStore(CypherStore):
             pass  # never written to, so it does not exist
 
     def close(self) -> None:
+        self._calls.close()
         if self._db is not None:
             self._db.connection.close()
         if self._on_close:

@@ -5,11 +5,15 @@ import neo4j
 import neo4j.exceptions
 
 from . import cypher
+from .calls import Calls
 from .cypher_store import CypherStore
 from .store import GraphError, GraphUnavailable
 
 
 class Neo4jStore(CypherStore):
+    """Thread-safe: the driver is shared, each query has a session of its own, and close() waits for other threads'
+    queries (see calls)."""
+
     def __init__(self, uri: str, *, user: str = "", password: str = "", database: str | None = None,
                  timeout: float = 5.0, on_close=None):
         auth = (user, password) if user else None
@@ -18,8 +22,13 @@ class Neo4jStore(CypherStore):
             uri, auth=auth, connection_timeout=timeout, connection_acquisition_timeout=timeout,
             max_transaction_retry_time=timeout)
         self._database = database or None
+        self._calls = Calls("Neo4j")
 
     def run(self, query: str, params: dict | None = None, *, write: bool = False) -> list[list]:
+        with self._calls.one():
+            return self._run(query, params, write)
+
+    def _run(self, query: str, params: dict | None, write: bool) -> list[list]:
         mode = neo4j.WRITE_ACCESS if write else neo4j.READ_ACCESS
         try:
             # A read session is routed to followers and read replicas on a cluster (neo4j:// URIs).
@@ -45,6 +54,7 @@ class Neo4jStore(CypherStore):
         self.run("MATCH (n) DETACH DELETE n", write=True)
 
     def close(self) -> None:
+        self._calls.close()
         self._driver.close()
         if self._on_close:
             self._on_close()
