@@ -183,6 +183,8 @@ def _password(path: Path) -> str:
 
 def _check_port_free(port: int) -> None:
     with socket.socket() as probe:
+        # As Netty binds: connections of a killed server left in TIME_WAIT do not make the port taken.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError:
