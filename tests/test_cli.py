@@ -99,13 +99,23 @@ def get_json(url):
         return json.load(response)
 
 
-def start(command, tmp_path, port):
-    """A `beuwi serve` process on the data dir, once its health endpoint answers."""
+EMBEDDED = ["falkordb", "neo4j"]
+RECORD = {"falkordb": "graph", "neo4j": "neo4j"}  # where each embedded server records itself under the data dir
+START_SECONDS = 180  # a JVM opening Neo4j's store takes 12-20 s, more on a loaded 2-core machine
+
+
+def own_env(embedded: str = "falkordb") -> dict:
+    """The environment without the tests' BEUWI_* settings, on this embedded graph."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("BEUWI_")}
+    return {**env, "BEUWI_EMBEDDED_GRAPH": embedded}
+
+
+def start(command, tmp_path, port, embedded="falkordb"):
+    """A `beuwi serve` process on the data dir, once its health endpoint answers."""
     process = subprocess.Popen(
         [sys.executable, "-m", "beuwi.cli", "serve", *command, "--port", str(port), "--data-dir", str(tmp_path)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    deadline = time.monotonic() + 60
+        env=own_env(embedded), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + START_SECONDS
     while True:
         try:
             get_json(f"http://127.0.0.1:{port}/api/health")
@@ -126,9 +136,10 @@ def stop(process):
     return output
 
 
-def test_serve_search_runs_gunicorn_on_the_embedded_graph_and_stops_it(tmp_path):
+@pytest.mark.parametrize("embedded", EMBEDDED)
+def test_serve_search_runs_gunicorn_on_the_embedded_graph_and_stops_it(tmp_path, embedded):
     port = free_port()
-    process = start(["search", "--workers", "1", "--seed", str(SAMPLE)], tmp_path, port)
+    process = start(["search", "--workers", "1", "--seed", str(SAMPLE)], tmp_path, port, embedded)
     try:
         base = f"http://127.0.0.1:{port}/api"
         health = get_json(f"{base}/health")
@@ -136,25 +147,35 @@ def test_serve_search_runs_gunicorn_on_the_embedded_graph_and_stops_it(tmp_path)
         found = get_json(f"{base}/search?subject=Mathematics%20(CSEC)&subject=English%20A%20(CSEC)")
         assert found["catalogue"] == health["catalogue"]
 
-        # A second command on the same data dir reuses the running embedded server.
-        env = {k: v for k, v in os.environ.items() if not k.startswith("BEUWI_")}
-        second = subprocess.run([sys.executable, "-m", "beuwi.cli", "load", str(SAMPLE), "--json",
-                                 "--data-dir", str(tmp_path)], env=env, capture_output=True, text=True, timeout=120)
+        # A second command on the same data dir reuses the running embedded server, and the engine picks up what
+        # it activates there.
+        record = json.loads((tmp_path / RECORD[embedded] / "server.json").read_text())
+        second = subprocess.run([sys.executable, "-m", "beuwi.cli", "load", str(SAMPLE), "--json", "--activate",
+                                 "--data-dir", str(tmp_path)], env=own_env(embedded), capture_output=True, text=True,
+                                timeout=120)
         assert second.returncode == 0, second.stderr
-        record = json.loads((tmp_path / "graph" / "server.json").read_text())
+        assert "starting" not in second.stderr  # no second server
+        assert json.loads((tmp_path / RECORD[embedded] / "server.json").read_text()) == record
         os.kill(record["pid"], 0)
+        newer = json.loads(second.stdout)["catalogue"]
+        deadline = time.monotonic() + 20
+        while get_json(f"{base}/health")["catalogue"] != newer:
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
     finally:
         output = stop(process)
     assert "BeUWI programme engine" in output
-    assert not (tmp_path / "graph" / "server.json").exists()
+    assert ("bolt://" if embedded == "neo4j" else "falkordb://") in output  # the banner names the graph served
+    assert not (tmp_path / RECORD[embedded] / "server.json").exists()
     with pytest.raises(ProcessLookupError):
         os.kill(record["pid"], 0)
 
 
-def test_an_upload_activated_in_the_admin_app_reaches_the_engine(tmp_path):
+@pytest.mark.parametrize("embedded", EMBEDDED)
+def test_an_upload_activated_in_the_admin_app_reaches_the_engine(tmp_path, embedded):
     engine_port, admin_port = free_port(), free_port()
-    engine = start(["search", "--workers", "1"], tmp_path, engine_port)
-    admin = start(["admin"], tmp_path, admin_port)
+    engine = start(["search", "--workers", "1"], tmp_path, engine_port, embedded)
+    admin = start(["admin"], tmp_path, admin_port, embedded)
     try:
         token = (tmp_path / "admin-token").read_text()
         body, boundary = multipart("file", "sample.csv", SAMPLE.read_bytes())
@@ -187,9 +208,9 @@ def test_every_engine_worker_moves_to_a_new_version_by_itself(tmp_path):
         with ThreadPoolExecutor(8) as pool:  # concurrent, so both workers answer and hold a snapshot
             old = set(pool.map(lambda _: get_json(url)["catalogue"], range(40)))
         assert len(old) == 1
-        env = {k: v for k, v in os.environ.items() if not k.startswith("BEUWI_")}
         loaded = subprocess.run([sys.executable, "-m", "beuwi.cli", "load", str(SAMPLE), "--activate", "--json",
-                                 "--data-dir", str(tmp_path)], env=env, capture_output=True, text=True, timeout=120)
+                                 "--data-dir", str(tmp_path)], env=own_env(), capture_output=True, text=True,
+                                timeout=120)
         assert loaded.returncode == 0, loaded.stderr
         new = json.loads(loaded.stdout)["catalogue"]
         time.sleep(4)  # BEUWI_ACTIVE_CHECK_SECONDS (1 s) and reading 102 programmes, with room to spare
@@ -206,16 +227,16 @@ def multipart(field, filename, data):
     return head + data + f"\r\n--{boundary}--\r\n".encode(), boundary
 
 
-def test_dev_runs_the_engine_the_admin_app_and_the_site_and_stops_them(tmp_path):
+@pytest.mark.parametrize("embedded", EMBEDDED)
+def test_dev_runs_the_engine_the_admin_app_and_the_site_and_stops_them(tmp_path, embedded):
     engine_port, admin_port, site_port = free_port(), free_port(), free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BEUWI_")}
     process = subprocess.Popen(
         [sys.executable, "-m", "beuwi.cli", "dev", "--port", str(engine_port), "--admin-port", str(admin_port),
          "--site-port", str(site_port),
          "--data-dir", str(tmp_path), "--seed", str(SAMPLE)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        env=own_env(embedded), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + START_SECONDS
         while True:
             try:
                 engine = get_json(f"http://127.0.0.1:{engine_port}/api/health")
@@ -241,4 +262,4 @@ def test_dev_runs_the_engine_the_admin_app_and_the_site_and_stops_them(tmp_path)
         output = stop(process)
     assert "BeUWI programme engine" in output and "BeUWI admin API" in output and "Admin token" in output
     assert "BeUWI web clients" in output
-    assert not (tmp_path / "graph" / "server.json").exists()
+    assert not (tmp_path / RECORD[embedded] / "server.json").exists()
