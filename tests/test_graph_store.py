@@ -2,9 +2,12 @@
 import socket
 import threading
 import time
+from contextlib import closing
 from datetime import datetime
 
+import neo4j.exceptions
 import pytest
+import redis.exceptions
 
 from beuwi.domain import Profile, Programme, Requirements, SubjectList
 from beuwi.graph import cypher, cypher_store, open_store
@@ -285,11 +288,30 @@ def test_an_index_for_every_lookup(store):
     assert set(cypher.INDEXES) <= indexed(store)
 
 
-def test_reads_cannot_write(store):
-    store.load(CATALOGUE)
-    with pytest.raises(GraphError):
-        store.run("CREATE (:Intruder)")
-    assert store.run("MATCH (n:Intruder) RETURN count(n)", write=True)[0][0] == 0
+WRITES = ["CREATE (:Intruder)", "MATCH (n) DETACH DELETE n", "MATCH (c:Catalogue) SET c.active = true",
+          "CREATE INDEX FOR (n:Intruder) ON (n.name)"]
+# What each server answers a write in a read: Neo4j, to a session in READ access mode; FalkorDB, to GRAPH.RO_QUERY.
+REFUSED = {Neo4jStore: (neo4j.exceptions.ClientError, "Neo4j query failed (Neo.ClientError.Statement.AccessMode): "
+                        "Writing in read access mode not allowed"),
+           FalkorDBStore: (redis.exceptions.ResponseError,
+                           "FalkorDB query failed: graph.RO_QUERY is to be executed only on read-only queries")}
+
+
+def test_the_engines_store_has_its_writes_refused_by_the_server(graph_settings, store):
+    """The engine opens its store with write=False and only reads; a write sent through it anyway (a bug, or a query
+    built wrongly) is refused by the server itself, and surfaces as GraphError, never as a driver's exception."""
+    version = store.activate(store.load(CATALOGUE).id)
+    with closing(open_store(graph_settings, write=False)) as engine:
+        cause, message = REFUSED[type(engine)]
+        for query in WRITES:
+            with pytest.raises(GraphError) as refused:
+                engine.run(query)
+            assert str(refused.value).startswith(message), query
+            assert type(refused.value.__cause__) is cause  # the server's answer, not a check made on our side
+        assert engine.run("MATCH (n:Intruder) RETURN count(n)") == [[0]]
+        assert engine.active_version() == version.id
+    assert store.programmes(version.id) == CATALOGUE
+    assert set(cypher.INDEXES) == {index for index in indexed(store) if index[0] != "Intruder"}
 
 
 def test_closing_a_store_other_threads_still_query_raises_only_graph_errors(graph_settings):

@@ -40,8 +40,8 @@ class Neo4jStore(CypherStore):
         except neo4j.exceptions.AuthError as exc:
             raise GraphUnavailable("Neo4j refused the credentials (BEUWI_GRAPH_USER, BEUWI_GRAPH_PASSWORD): "
                                    f"{exc.message}") from exc
-        except neo4j.exceptions.Neo4jError as exc:
-            raise GraphError(f"Neo4j query failed: {exc}") from exc
+        except neo4j.exceptions.Neo4jError as exc:  # its str() adds GQL status fields, its message may span lines
+            raise GraphError(f"Neo4j query failed ({exc.code}): {' '.join(str(exc.message).split())}") from exc
         except neo4j.exceptions.DriverError as exc:
             raise GraphUnavailable(f"Neo4j driver error: {exc}") from exc
 
