@@ -76,14 +76,14 @@ def timed_rounds(run: Callable[[dict], object], params: Sequence[dict], *, round
                  max_seconds: float = float("inf")) -> list[float]:
     """Milliseconds of `rounds` calls of `run`, one after another, cycling through `params`.
 
-    Stops early after `max_seconds` (at least 3 queries run), so a slow baseline on a large catalogue stays bounded.
-    The first WARMUP calls are not counted: they pay for connecting, the server's query-plan cache and, on Neo4j,
-    the JVM compiling the code the query runs.
+    Stops early after `max_seconds`, warm-up included (at least 3 queries are counted), so a slow baseline on a
+    large catalogue stays bounded. The first WARMUP calls are not counted: they pay for connecting, the server's
+    query-plan cache and, on Neo4j, the JVM compiling the code the query runs.
     """
+    started = time.perf_counter()
     for i in range(WARMUP):
         run(params[i % len(params)])
     times: list[float] = []
-    started = time.perf_counter()
     for i in range(rounds):
         begin = time.perf_counter()
         run(params[i % len(params)])

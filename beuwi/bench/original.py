@@ -48,7 +48,10 @@ where all(combo in combos where combo.amt <= size(apoc.coll.intersection(query, 
 return d order by d.name"""
 
 BATCH = 1000  # documents per UNWIND
-_CLEAR = "MATCH (n) WHERE n:Document OR n:Combo OR n:Term WITH n LIMIT $limit DETACH DELETE n RETURN count(*)"
+# Terms go last: by then their relationships (hundreds of thousands each at 100,000 documents) are gone with the
+# documents and combos, so no transaction holds more than a batch of small nodes.
+_CLEAR = "MATCH (n:{label}) WITH n LIMIT $limit DETACH DELETE n RETURN count(*)"
+_LABELS = ("Combo", "Document", "Term")
 _CREATE_TERMS = "UNWIND $names AS name CREATE (:Term {name: name})"
 # Terms are passed by position in the name-ordered list, so a batch looks each one up once, not once per edge.
 _CREATE_DOCUMENTS = """
@@ -79,8 +82,9 @@ def term(subject: Subject) -> str:
 
 def clear(store) -> None:
     """Remove the previous catalogue of the original's model (in batches, so a large one fits the heap)."""
-    while store.run(_CLEAR, {"limit": 20_000}, write=True)[0][0]:
-        pass
+    for label in _LABELS:
+        while store.run(_CLEAR.format(label=label), {"limit": 10_000}, write=True)[0][0]:
+            pass
 
 
 def load(store, programmes: Sequence[Programme]) -> None:
