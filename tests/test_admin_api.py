@@ -1,7 +1,10 @@
-"""The admin API with the local backend over a real FalkorDB graph."""
+"""The admin API on each backend over a real graph: uploads, activation, rollback and delete on FalkorDB and on Neo4j."""
 import csv
 import hashlib
 import io
+import json
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import click
@@ -13,11 +16,14 @@ from beuwi.admin.auth import set_admin
 from beuwi.admin.firebase import init_firebase
 from beuwi.admin.stores import NotFound, StoreError, Upload
 from beuwi.admin.uploads import Stores, source_name
-from beuwi.graph.store import GraphError
+from beuwi.graph import cypher
+from beuwi.graph.store import GraphError, GraphUnavailable
+from beuwi.ports import free_port
 from beuwi.search import create_app as create_engine
 
 from .emulators import sign_in, sign_up
-from .test_search_api import serves
+from .processes import get_json, start_service, stop, wait_until, wait_until_live
+from .test_search_api import falkordb_only, serves
 
 UPLOADS = Path(__file__).resolve().parent.parent / "uploads"
 SAMPLE = (UPLOADS / "sample-catalogue.csv").read_bytes()
@@ -95,6 +101,7 @@ def test_a_file_level_problem_is_a_failed_upload_with_its_message(client, stores
     assert activate.status_code == 409 and "no programmes" in activate.get_json()["error"]
 
 
+@falkordb_only
 def test_over_the_size_limit_is_413_and_nothing_is_stored(stores, backend, auth):
     app = create_app({**backend, "ADMIN_STORES": stores, "MAX_UPLOAD_BYTES": 1000})
     client = app.test_client()
@@ -148,6 +155,33 @@ def test_a_failed_activation_keeps_the_previous_version_active(client, stores, a
     assert "metadata write failed" not in response.get_data(as_text=True) + failed["detail"]  # that stays in the log
 
 
+def test_a_load_that_fails_midway_leaves_no_trace_and_the_previous_version_serving(client, stores, auth):
+    """The graph fails in the middle of an upload's load, its programmes already written: the upload is a 503, and
+    nothing of it is left in the graph or the listing while the engine keeps serving the active version."""
+    first = post_file(client, ROW_ERRORS, auth).get_json()
+    client.post(f"/api/uploads/{first['id']}/activate", headers=auth)
+    engine = create_engine({"TESTING": True, "GRAPH_STORE": stores.graph, "ACTIVE_CHECK_SECONDS": 0}).test_client()
+    assert engine.get("/api/health").get_json()["catalogue"] == first["id"]
+    real_run = stores.graph.run
+
+    def failing_midway(query, params=None, *, write=False):
+        if query == cypher.CREATE_MANDATORY:
+            raise GraphUnavailable("the graph went away")
+        return real_run(query, params, write=write)
+
+    stores.graph.run = failing_midway  # only this store object, only until the del below
+    try:
+        response = post_file(client, SAMPLE, auth)
+    finally:
+        del stores.graph.run
+    assert response.status_code == 503 and "temporarily unavailable" in response.get_json()["error"]
+    assert [(v.id, v.active) for v in stores.graph.versions()] == [(first["id"], True)]
+    assert stores.graph.run("MATCH (n) WHERE n.catalogue <> $id RETURN count(n)", {"id": first["id"]}) == [[0]]
+    assert [u["id"] for u in client.get("/api/uploads", headers=auth).get_json()["uploads"]] == [first["id"]]
+    assert engine.get("/api/health").get_json()["catalogue"] == first["id"]
+    assert len(engine.get("/api/programmes").get_json()["programmes"]) == 3
+
+
 def test_delete_removes_everything_but_not_the_active_upload(client, stores, tmp_path, auth):
     active = post_file(client, SAMPLE, auth).get_json()
     old = post_file(client, ROW_ERRORS, auth).get_json()
@@ -162,6 +196,49 @@ def test_delete_removes_everything_but_not_the_active_upload(client, stores, tmp
         stores.files.get(source_name(old["id"]))
 
 
+def call(method: str, url: str, body: bytes | None = None, content_type: str = "") -> tuple[int, dict]:
+    """Status and JSON body of an administrator's request to a served admin app."""
+    headers = {"Authorization": f"Bearer {TOKEN}", **({"Content-Type": content_type} if content_type else {})}
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, body, headers, method=method), timeout=60) as answer:
+            return answer.status, json.load(answer)
+    except urllib.error.HTTPError as exc:
+        with exc:
+            return exc.code, json.load(exc)
+
+
+def test_the_served_engine_follows_what_the_served_admin_app_activates_rolls_back_and_deletes(graph_settings, tmp_path):
+    """`beuwi serve admin` and `beuwi serve search` as deployed, each in a gunicorn worker of its own and given the
+    graph only in its BEUWI_* environment."""
+    settings = {**graph_settings, "DATA_DIR": tmp_path, "ADMIN_TOKEN": TOKEN, "ACTIVE_CHECK_SECONDS": 0.2}
+    ports = {"admin": free_port(), "search": free_port()}
+    served = {name: start_service(name, port, tmp_path / f"{name}.log", **settings) for name, port in ports.items()}
+    admin, engine = (f"http://127.0.0.1:{ports[name]}" for name in ("admin", "search"))
+    try:
+        wait_until_live(served["admin"], ports["admin"], tmp_path / "admin.log", "/api/health")
+        wait_until_live(served["search"], ports["search"], tmp_path / "search.log")
+        uploaded = [call("POST", f"{admin}/api/uploads", *multipart(f'filename="{name}"', data))
+                    for name, data in (("sample.csv", SAMPLE), ("small.csv", ROW_ERRORS))]
+        assert [status for status, _ in uploaded] == [201, 201]
+        first, second = (body["id"] for _, body in uploaded)
+        for version, count in ((first, 102), (second, 3), (first, 102)):  # the last one rolls back
+            assert call("POST", f"{admin}/api/uploads/{version}/activate")[0] == 200
+            wait_until(lambda: get_json(f"{engine}/api/programmes")[1].get("catalogue") == version,
+                       f"the engine serves {version}", 30)
+            assert len(get_json(f"{engine}/api/programmes")[1]["programmes"]) == count
+        assert call("DELETE", f"{admin}/api/uploads/{first}")[0] == 409  # the active one
+        assert call("DELETE", f"{admin}/api/uploads/{second}")[0] == 200
+        assert [u["id"] for u in call("GET", f"{admin}/api/uploads")[1]["uploads"]] == [first]
+        assert get_json(f"{engine}/api/health") == (200, {"status": "ok", "catalogue": first})
+    finally:
+        for process in served.values():
+            stop(process)
+    for name in ports:
+        log = (tmp_path / f"{name}.log").read_text(errors="replace")
+        assert "Traceback" not in log, log
+
+
+@falkordb_only
 @pytest.mark.parametrize("method, path", [
     ("post", "/api/uploads"), ("get", "/api/uploads"), ("get", "/api/uploads/x"), ("get", "/api/uploads/x/source"),
     ("get", "/api/uploads/x/errors"), ("post", "/api/uploads/x/activate"), ("delete", "/api/uploads/x"),
@@ -174,6 +251,7 @@ def test_every_admin_endpoint_needs_the_token(client, method, path):
     assert wrong.status_code == 401 and wrong.is_json
 
 
+@falkordb_only
 def test_a_generated_token_is_kept_under_the_data_dir(tmp_path, graph_store, capsys):
     stores = Stores(*(kind.from_settings({"DATA_DIR": str(tmp_path)}) for kind in BACKENDS["local"]()), graph_store)
     app = create_app({"TESTING": True, "DATA_DIR": str(tmp_path), "ADMIN_TOKEN": "", "ADMIN_STORES": stores})
@@ -185,11 +263,13 @@ def test_a_generated_token_is_kept_under_the_data_dir(tmp_path, graph_store, cap
         assert each.test_client().get("/api/uploads", headers={"Authorization": f"Bearer {token}"}).status_code == 200
 
 
+@falkordb_only
 def test_upload_without_a_file_field_is_400(client, auth):
     response = client.post("/api/uploads", data={"other": "x"}, headers=auth)
     assert response.status_code == 400 and "'file'" in response.get_json()["error"]
 
 
+@falkordb_only
 def test_firebase_users_need_the_admin_claim_or_the_allow_list(firebase_env, graph_store, tmp_path):
     settings = {**firebase_env, "TESTING": True, "DATA_DIR": str(tmp_path)}
     stores = Stores(*(kind.from_settings(settings) for kind in BACKENDS["firebase"]()), graph_store)
@@ -239,6 +319,7 @@ def _claims(host, email):
     return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
 
 
+@falkordb_only
 def test_downloads_keep_any_filename_safe(client, auth):
     body = post_file(client, SAMPLE, auth, name="reports/2026/Catálogo – 2026.csv").get_json()
     assert body["filename"] == "Catálogo – 2026.csv"
@@ -248,6 +329,7 @@ def test_downloads_keep_any_filename_safe(client, auth):
     assert disposition.startswith("attachment") and "filename*=UTF-8''Cat%C3%A1logo%20%E2%80%93%202026.csv" in disposition
 
 
+@falkordb_only
 def test_the_dashboard_may_call_from_another_origin(stores, backend, auth):
     client = create_app({**backend, "ADMIN_STORES": stores, "ADMIN_CORS_ORIGINS": "http://dashboard.test"}).test_client()
     preflight = client.options("/api/uploads/x", headers={
@@ -270,6 +352,7 @@ def preflight(client, origin):
                                                    "Access-Control-Request-Headers": "Authorization"})
 
 
+@falkordb_only
 def test_by_default_only_the_local_dashboard_may_call_from_a_browser(client):
     assert preflight(client, "http://evil.test").status_code == 403
     for origin in ("http://127.0.0.1:8080", "http://localhost:8080"):  # where `beuwi serve site` puts the dashboard
@@ -296,12 +379,18 @@ def test_beuwi_serve_admin_refuses_a_short_token_before_serving(falkordb_server,
     assert result.exit_code == 2 and "BEUWI_ADMIN_TOKEN has 1 characters" in result.output
 
 
-def post_named(client, auth, filename_parameter: str, data: bytes = ROW_ERRORS):
-    """An upload whose file part names itself with this Content-Disposition parameter, written as any client may."""
+def multipart(filename_parameter: str, data: bytes) -> tuple[bytes, str]:
+    """An upload's body and content type, its file part named with this Content-Disposition parameter as any client
+    may write it."""
     boundary = "beuwi-test-boundary"
     body = (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; {filename_parameter}\r\n'
             f"Content-Type: text/csv\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
-    return client.post("/api/uploads", data=body, headers=auth, content_type=f"multipart/form-data; boundary={boundary}")
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
+def post_named(client, auth, filename_parameter: str, data: bytes = ROW_ERRORS):
+    body, content_type = multipart(filename_parameter, data)
+    return client.post("/api/uploads", data=body, headers=auth, content_type=content_type)
 
 
 @pytest.mark.parametrize("parameter, stored", [
@@ -326,6 +415,7 @@ def test_a_filename_is_stored_clean_and_every_listing_and_download_carries_it(cl
     assert audit["detail"] == f"{stored}: parsed"
 
 
+@falkordb_only
 def test_a_record_stored_with_a_control_character_still_downloads(client, stores, auth):
     upload = post_file(client, ROW_ERRORS, auth).get_json()
     stores.meta.remove(upload["id"])  # as the versions before the cleaning stored it
@@ -335,6 +425,7 @@ def test_a_record_stored_with_a_control_character_still_downloads(client, stores
     assert download.headers["Content-Disposition"] == 'attachment; filename="a X.csv"'
 
 
+@falkordb_only
 def test_graph_failures_answer_a_plain_503_with_the_detail_in_the_log(client, stores, auth, caplog):
     internals = "errCtx: CYPHER id='\\x00' Invalid input at offset 12"
     upload = post_file(client, ROW_ERRORS, auth).get_json()
@@ -357,6 +448,7 @@ def test_graph_failures_answer_a_plain_503_with_the_detail_in_the_log(client, st
 HOSTILE_CELL = b"programme,faculty,mandatory\nHostile,F," + b"Q (CSEC);" * 1_150_000 + b"\n"  # 10.35 MB
 
 
+@falkordb_only
 def test_one_hostile_10_mb_cell_is_one_row_error(client, auth):
     """Once 1.15 million unknown subjects: 37 s, 593 MB and a 51.5 MB errors CSV."""
     upload = post_file(client, HOSTILE_CELL, auth).get_json()
@@ -368,6 +460,7 @@ def test_one_hostile_10_mb_cell_is_one_row_error(client, auth):
     assert len(errors) < 1000
 
 
+@falkordb_only
 def test_an_upload_keeps_its_first_1000_row_errors_and_counts_them_all(client, auth):
     rows = [f"P{n},F,{'Q (CSEC); ' * 3}" for n in range(600)] + ["Law,Law,English A (CSEC)"]
     upload = post_file(client, ("programme,faculty,mandatory\n" + "\n".join(rows) + "\n").encode(), auth).get_json()

@@ -12,11 +12,11 @@ SAMPLE = "uploads/sample-catalogue.csv"
 
 
 @pytest.fixture
-def engine_schema(graph_store):
+def engine_schema(falkordb_store):
     with open(SAMPLE, "rb") as file:
         programmes = parse_catalogue(file.read()).programmes
-    graph_store.activate(graph_store.load(programmes, source="sample").id)
-    return schemathesis.openapi.from_wsgi("/api/openapi.json", make_app(graph_store))
+    falkordb_store.activate(falkordb_store.load(programmes, source="sample").id)
+    return schemathesis.openapi.from_wsgi("/api/openapi.json", make_app(falkordb_store))
 
 
 schema = schemathesis.pytest.from_fixture("engine_schema")

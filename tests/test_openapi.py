@@ -112,17 +112,17 @@ def test_every_operation_is_described_with_parameters_and_responses(path, method
             assert "application/json" in response["content"], f"{status} of {method} {path}"
 
 
-def test_served_document_is_the_package_file(graph_store):
-    body = make_app(graph_store).test_client().get("/api/openapi.json").get_json()
+def test_served_document_is_the_package_file(falkordb_store):
+    body = make_app(falkordb_store).test_client().get("/api/openapi.json").get_json()
     assert body["paths"] == DOC["paths"]
     assert body["components"] == DOC["components"]
 
 
 @pytest.fixture
-def client(graph_store):
-    version = graph_store.load(CATALOGUE, source="test")
-    graph_store.activate(version.id)
-    return make_app(graph_store).test_client()
+def client(falkordb_store):
+    version = falkordb_store.load(CATALOGUE, source="test")
+    falkordb_store.activate(version.id)
+    return make_app(falkordb_store).test_client()
 
 
 def documented(path, method, status):
@@ -157,8 +157,8 @@ def test_real_answers_fit_the_document(client, path, method, request_kwargs, sta
         assert lists and all(lists), "an answer with empty lists proves little about its items"
 
 
-def test_unavailable_answers_fit_the_document(graph_store):
-    client = make_app(graph_store).test_client()  # nothing active
+def test_unavailable_answers_fit_the_document(falkordb_store):
+    client = make_app(falkordb_store).test_client()  # nothing active
     response = client.get("/api/faculties")
     assert response.status_code == 503
     check(response.get_json(), documented("/api/faculties", "get", 503))
