@@ -246,6 +246,15 @@ def test_original_timing_and_server_on_neo4j_with_apoc(neo4j_store):
     assert server["apoc_coll_intersection"] is True
 
 
+def test_timed_rounds_warms_up_then_stops_at_its_cap_after_enough_queries():
+    calls = []
+    times = baseline.timed_rounds(calls.append, [{"q": 1}, {"q": 2}], rounds=100, max_seconds=0)
+    assert len(times) == baseline.MIN_COUNTED
+    assert len(calls) == baseline.WARMUP + baseline.MIN_COUNTED
+    assert calls[:3] == [{"q": 1}, {"q": 2}, {"q": 1}]
+    assert len(baseline.timed_rounds(calls.append, [{}], rounds=7)) == 7
+
+
 def test_baseline_timing_counts_rounds(graph_store):
     programmes = generate.original("L2", 20, seed=1)
     version = graph_store.load(programmes)

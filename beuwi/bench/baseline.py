@@ -23,6 +23,7 @@ from beuwi.domain import Profile, SubjectList
 from beuwi.graph.cypher_store import CypherStore
 
 WARMUP = 3
+MIN_COUNTED = 5  # a p50 of fewer would be anecdotal
 
 # The documents whose mandatory subjects the query covers, shared by both cases of the UNION; `{combos}` says which
 # case. (FalkorDB rejects a pattern predicate after an aggregation, so the no-combo test comes before it.)
@@ -76,9 +77,9 @@ def timed_rounds(run: Callable[[dict], object], params: Sequence[dict], *, round
                  max_seconds: float = float("inf")) -> list[float]:
     """Milliseconds of `rounds` calls of `run`, one after another, cycling through `params`.
 
-    Stops early after `max_seconds`, warm-up included (at least 3 queries are counted), so a slow baseline on a
-    large catalogue stays bounded. The first WARMUP calls are not counted: they pay for connecting, the server's
-    query-plan cache and, on Neo4j, the JVM compiling the code the query runs.
+    Stops early after `max_seconds`, warm-up included (at least MIN_COUNTED queries are counted), so a slow
+    baseline on a large catalogue stays bounded. The first WARMUP calls are not counted: they pay for connecting,
+    the server's query-plan cache and, on Neo4j, the JVM compiling the code the query runs.
     """
     started = time.perf_counter()
     for i in range(WARMUP):
@@ -88,6 +89,6 @@ def timed_rounds(run: Callable[[dict], object], params: Sequence[dict], *, round
         begin = time.perf_counter()
         run(params[i % len(params)])
         times.append((time.perf_counter() - begin) * 1000)
-        if len(times) >= 3 and time.perf_counter() - started > max_seconds:
+        if len(times) >= MIN_COUNTED and time.perf_counter() - started > max_seconds:
             break
     return times
