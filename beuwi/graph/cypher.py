@@ -11,14 +11,49 @@ Programmes also keep their requirements as text lists, which is how whole progra
 A version's `status` goes 'loading' -> 'ready' -> 'deleting'; only a ready one is listed, activated or read, and a
 reader checks it again after its last page, with the count and the checksum of what it read.
 
-Dialect differences handled by the adapters:
+Dialect differences between Neo4j 5.26 (official driver 6) and FalkorDB 4.16 (`falkordb` client), each tested in
+tests/test_graph_store.py on both graphs:
 - Index DDL: Neo4j 5 takes `CREATE INDEX name IF NOT EXISTS FOR (n:L) ON (n.p)`; FalkorDB takes
   `CREATE INDEX FOR (n:L) ON (n.p)` without a name or IF NOT EXISTS and fails when the index exists, so the
   FalkorDB adapter lists its indexes first (`NEO4J_INDEX`, `FALKORDB_INDEX`).
-- Read-only access: Neo4j sessions use READ access mode (routed to followers on a cluster); FalkorDB uses
-  GRAPH.RO_QUERY, which refuses writes.
-- Results: map projections (`p {.*}`) are used instead of returning nodes, because node objects differ per driver.
+- Listing indexes: Neo4j 5 has `SHOW INDEXES` (`CALL db.indexes()` was removed: Neo.ClientError.Procedure.
+  ProcedureNotFound); FalkorDB has `CALL db.indexes()` (`SHOW INDEXES` is a syntax error).
+- Read-only access: Neo4j sessions use READ access mode (routed to followers on a cluster), and the server refuses a
+  write in one with Neo.ClientError.Statement.AccessMode; FalkorDB reads use GRAPH.RO_QUERY, which refuses writes
+  ("graph.RO_QUERY is to be executed only on read-only queries"). Both surface as GraphError.
+- Parameters: Neo4j's driver sends typed values over Bolt; FalkorDB's client writes them into the query text, as a
+  header `CYPHER name=value ...` with strings quoted and escaped, and the answer is parsed back. Both bring back
+  ints, floats, bools, None, strings, lists and maps as the Python values sent (a tuple comes back a list).
+  Beyond that they part, and the adapters make both refuse with a GraphError what either mishandles: an integer
+  beyond 64 bits (Neo4j's driver raised a bare OverflowError; FalkorDB stored 2**63-1 without a word); and, on
+  FalkorDB only, a NUL in a string, NaN, infinities, bytes and any other type (they broke its query text, or would
+  be written as their str()), which Neo4j takes (the CSV reader refuses NUL; the model has no floats).
+- Property values: neither stores a map or a list holding null (both refuse). Neo4j refuses a list of mixed types
+  or of lists; FalkorDB accepts the write and keeps nothing (the property reads back null). Programmes keep only
+  strings, ints, bools and lists of strings; empty lists come back as [] on both, and a null in `SET p += row` is no
+  property on both.
+- Results: rows of plain Python values on both, but nodes are driver objects that differ (neo4j.graph.Node, with an
+  element id; falkordb.Node) and FalkorDB's maps are OrderedDicts, so queries return map projections (`p {.*}`)
+  and ids, never nodes; key order differs, so the checksum sorts keys.
+- A graph never written to: FalkorDB answers every read of it "Invalid graph operation on empty key", which the
+  adapter reads as no rows (right for these queries, which return none when nothing matches; an aggregate such as
+  count() would return one row elsewhere). Neo4j's database always exists, but a read naming a label or property no
+  write has created yet brings a "does not exist" notification that the driver logs as a warning, so the adapter
+  turns that classification (UNRECOGNIZED) off.
+- Errors: Neo4j's carry a code (Neo.ClientError.Statement.SyntaxError, ...ParameterMissing, ...TypeError,
+  ...AccessMode, ...ArithmeticError) and a message that may span lines; FalkorDB's are one line of text (a redis
+  ResponseError). Both become a one-line GraphError; unreachable servers and refused credentials GraphUnavailable.
+- Arithmetic and text: integer overflow is an error on Neo4j and wraps on FalkorDB; `toString(1.0)` is '1.0' on
+  Neo4j and '1.000000' on FalkorDB; FalkorDB has no temporal types (`datetime()` is unknown). The queries do no
+  arithmetic on stored values and format nothing: `created` is ISO 8601 text made in Python.
 - FalkorDB cannot nest a pattern comprehension inside another; the queries use OPTIONAL MATCH and aggregation.
+- Transactions: every `run` is one transaction on both. Neo4j's driver retries a transient failure (a deadlock, a
+  leader switch) for up to the timeout; FalkorDB runs each query atomically and never retries.
+- Plans: Neo4j caches a plan per query text and parameter types (lists by size bucket) and replans once the graph's
+  statistics have moved and 10 s have passed, so the first few eligibility queries on a changing graph take 0.5-1 s
+  of planning here; FalkorDB plans are cheap.
+- Databases: Neo4j Community has one user database (`neo4j`), so tests share and empty it; FalkorDB has a graph per
+  key (BEUWI_GRAPH_NAME).
 """
 
 INDEXES = (

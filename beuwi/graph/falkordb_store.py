@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import time
 from urllib.parse import urlparse
 
@@ -16,6 +17,7 @@ from .store import GraphError, GraphUnavailable
 log = logging.getLogger(__name__)
 
 COMPACT_TIMEOUT = 600.0  # seconds a load waits for the server to compact its append-only file
+INT64 = range(-2**63, 2**63)
 
 
 class FalkorDBStore(CypherStore):
@@ -50,6 +52,8 @@ class FalkorDBStore(CypherStore):
             return self._run(query, params, write)
 
     def _run(self, query: str, params: dict | None, write: bool) -> list[list]:
+        for name, value in (params or {}).items():
+            _check_parameter(name, value)
         try:
             graph = self._graph
             call = graph.query if write else graph.ro_query
@@ -113,6 +117,29 @@ class FalkorDBStore(CypherStore):
             self._db.connection.close()
         if self._on_close:
             self._on_close()
+
+
+def _check_parameter(name: str, value) -> None:
+    """GraphError for a value FalkorDB cannot take. Its client writes parameters into the query text (a header
+    `CYPHER name=value ...`, strings quoted and escaped): the server clamps an integer beyond 64 bits to 2**63-1
+    without a word, a NUL ends the text, NaN, infinities and bytes are not Cypher literals, and any other type would
+    be written as its str()."""
+    if isinstance(value, (list, tuple, dict)):
+        for item in value.values() if isinstance(value, dict) else value:
+            _check_parameter(name, item)
+        return
+    if isinstance(value, bool) or value is None:
+        return
+    if isinstance(value, int):
+        problem = "an integer beyond 64 bits" if value not in INT64 else ""
+    elif isinstance(value, float):
+        problem = "" if math.isfinite(value) else f"{value} (not a Cypher number)"
+    elif isinstance(value, str):
+        problem = "a NUL character" if "\0" in value else ""
+    else:
+        problem = f"a {type(value).__name__}"
+    if problem:
+        raise GraphError(f"FalkorDB cannot take parameter ${name}: {problem}")
 
 
 def _wait_for_rewrite(client) -> bool:

@@ -20,7 +20,10 @@ class Neo4jStore(CypherStore):
         self._on_close = on_close
         self._driver = neo4j.GraphDatabase.driver(
             uri, auth=auth, connection_timeout=timeout, connection_acquisition_timeout=timeout,
-            max_transaction_retry_time=timeout)
+            max_transaction_retry_time=timeout,
+            # A read of a label or property no write has created yet (any query on a new database) comes back with
+            # a "does not exist" notification, which the driver logs as a warning: an idle engine's check, every second.
+            notifications_disabled_classifications=[neo4j.NotificationDisabledClassification.UNRECOGNIZED])
         self._database = database or None
         self._calls = Calls("Neo4j")
 
@@ -44,6 +47,8 @@ class Neo4jStore(CypherStore):
             raise GraphError(f"Neo4j query failed ({exc.code}): {' '.join(str(exc.message).split())}") from exc
         except neo4j.exceptions.DriverError as exc:
             raise GraphUnavailable(f"Neo4j driver error: {exc}") from exc
+        except (OverflowError, TypeError, ValueError) as exc:  # the driver packs parameters as it sends them
+            raise GraphError(f"Neo4j cannot take the query's parameters: {exc}") from exc
 
     def create_indexes(self) -> None:
         for label, prop in cypher.INDEXES:
