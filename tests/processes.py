@@ -1,4 +1,4 @@
-"""Server processes the deployment tests start, kill, pause and restart: engines under gunicorn, a FalkorDB, nginx."""
+"""Server processes the deployment tests start, kill, pause and restart: engines under gunicorn, a graph, nginx."""
 from __future__ import annotations
 
 import json
@@ -18,28 +18,41 @@ from typing import Callable
 import pytest
 
 from beuwi.graph.embedded import EmbeddedServer
+from beuwi.graph.neo4j_server import EmbeddedNeo4j
 
 NGINX = "/usr/sbin/nginx"
 
 
 class RestartableGraph:
-    """An embedded FalkorDB a test stops, pauses and starts again on the same port and data dir.
+    """An embedded graph server (FalkorDB or Neo4j) a test stops, pauses and starts again on the same port and data
+    dir.
 
-    The server keeps an append-only file (see beuwi.graph.embedded), so what was loaded survives a restart, as a real
-    graph server's data does; the same port means engines configured with `uri` find it again by themselves.
+    Both keep what was loaded across a restart, as a real graph server does (FalkorDB its append-only file, see
+    beuwi.graph.embedded; Neo4j its store); the same port means engines configured with its settings find it again by
+    themselves.
     """
 
-    def __init__(self, data_dir: Path):
+    SERVERS = {"falkordb": EmbeddedServer, "neo4j": EmbeddedNeo4j}
+
+    def __init__(self, data_dir: Path, kind: str = "falkordb"):
         self._data_dir = data_dir
-        self._server = EmbeddedServer.ensure(data_dir)
+        self._server = self.SERVERS[kind].ensure(data_dir)
+        self.kind = kind
         self.uri = self._server.uri
+
+    @property
+    def settings(self) -> dict:
+        """The BEUWI_GRAPH_* settings (without the prefix) that reach it: its URI, and Neo4j's credentials."""
+        if self.kind == "neo4j":
+            return {"GRAPH_URI": self.uri, "GRAPH_USER": self._server.user, "GRAPH_PASSWORD": self._server.password}
+        return {"GRAPH_URI": self.uri}
 
     def stop(self) -> None:
         self._server.stop()
 
     def start(self) -> None:
         """Start it again on the port it had: the engines know only this one."""
-        self._server = EmbeddedServer.ensure(self._data_dir, port=self._server.port)
+        self._server = self.SERVERS[self.kind].ensure(self._data_dir, port=self._server.port)
 
     @contextmanager
     def paused(self):
