@@ -10,6 +10,10 @@ from .cypher_store import CypherStore
 from .store import GraphError, GraphUnavailable
 
 
+# After 3 wrong passwords in a row the server refuses even the right one for 5 s, and says so with a plain ClientError.
+RATE_LIMITED = "Neo.ClientError.Security.AuthenticationRateLimit"
+
+
 class Neo4jStore(CypherStore):
     """Thread-safe: the driver is shared, each query has a session of its own, and close() waits for other threads'
     queries (see calls)."""
@@ -39,16 +43,16 @@ class Neo4jStore(CypherStore):
                 work = session.execute_write if write else session.execute_read
                 return work(lambda tx: [list(record.values()) for record in tx.run(query, params or {})])
         except (neo4j.exceptions.ServiceUnavailable, neo4j.exceptions.SessionExpired, OSError) as exc:
-            raise GraphUnavailable(f"Neo4j did not answer: {exc}") from exc
-        except neo4j.exceptions.AuthError as exc:
-            raise GraphUnavailable("Neo4j refused the credentials (BEUWI_GRAPH_USER, BEUWI_GRAPH_PASSWORD): "
-                                   f"{exc.message}") from exc
-        except neo4j.exceptions.Neo4jError as exc:  # its str() adds GQL status fields, its message may span lines
-            raise GraphError(f"Neo4j query failed ({exc.code}): {' '.join(str(exc.message).split())}") from exc
+            raise GraphUnavailable(f"Neo4j did not answer: {_line(exc)}") from exc
+        except neo4j.exceptions.Neo4jError as exc:  # its str() adds GQL status fields: only code and message here
+            if isinstance(exc, neo4j.exceptions.AuthError) or exc.code == RATE_LIMITED:
+                raise GraphUnavailable("Neo4j refused the credentials (BEUWI_GRAPH_USER, BEUWI_GRAPH_PASSWORD): "
+                                       f"{_line(exc.message)}") from exc
+            raise GraphError(f"Neo4j query failed ({exc.code}): {_line(exc.message)}") from exc
         except neo4j.exceptions.DriverError as exc:
-            raise GraphUnavailable(f"Neo4j driver error: {exc}") from exc
+            raise GraphUnavailable(f"Neo4j driver error: {_line(exc)}") from exc
         except (OverflowError, TypeError, ValueError) as exc:  # the driver packs parameters as it sends them
-            raise GraphError(f"Neo4j cannot take the query's parameters: {exc}") from exc
+            raise GraphError(f"Neo4j cannot take the query's parameters: {_line(exc)}") from exc
 
     def create_indexes(self) -> None:
         for label, prop in cypher.INDEXES:
@@ -63,3 +67,8 @@ class Neo4jStore(CypherStore):
         self._driver.close()
         if self._on_close:
             self._on_close()
+
+
+def _line(text) -> str:
+    """One line: the driver's and the server's messages may span several (a syntax error points at its column)."""
+    return " ".join(str(text).split())

@@ -26,7 +26,7 @@ import org.neo4j.kernel.internal.GraphDatabaseAPI;
  * apoc.coll.Coll, for the benchmark's baseline) is registered with its procedures and functions; APOC core must then
  * be on the class path, where its kernel extension is found (a plugin directory is not scanned for extensions in an
  * embedded database, and APOC's procedures need that extension). Prints "ready bolt://127.0.0.1:PORT" once Bolt answers and
- * shuts the database down cleanly on SIGTERM. Failures print one "error: ..." line and exit 2.
+ * shuts the database down cleanly on SIGTERM, then prints "stopped: the store is closed". Failures print one "error: ..." line and exit 2.
  */
 public final class Launcher {
     private Launcher() {
@@ -70,6 +70,8 @@ public final class Launcher {
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             service.shutdown();
+            System.out.println("stopped: the store is closed");  // the JVM then exits 143 (128 + SIGTERM)
+            System.out.flush();
             stopped.countDown();
         }, "beuwi-shutdown"));
         try {
