@@ -70,7 +70,8 @@ def check(store, programmes, profile_list):
 
 def explore(store, strategy, *, falkordb: int, neo4j: int) -> None:
     """Random cases on one store, each loading and deleting its own version: fewer on Neo4j, which commits each of
-    an example's 15 writes to its log on disk (about 0.6 s more per example than FalkorDB here)."""
+    an example's 15 writes to its log on disk and replans the eligibility query as the graph's statistics move
+    (1-2.5 s an example here, against 0.3-0.4 s on FalkorDB)."""
     @settings(max_examples=neo4j if isinstance(store, Neo4jStore) else falkordb, deadline=None)
     @given(case=strategy)
     def example(case):
