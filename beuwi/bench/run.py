@@ -64,7 +64,7 @@ class Mode:
 
 MODES = {
     "smoke": Mode("smoke", duration=1, warmup=1, baseline_rounds=5, baseline_seconds=2, scales=(), timings=(200,)),
-    "quick": Mode("quick", duration=3, warmup=1, baseline_rounds=20, baseline_seconds=1.5, scales=(10_000,),
+    "quick": Mode("quick", duration=3, warmup=1, baseline_rounds=20, baseline_seconds=1.0, scales=(10_000,),
                   timings=(1000, 10_000)),
     "full": Mode("full", duration=10, warmup=3, baseline_rounds=50, baseline_seconds=30, scales=(10_000, 100_000),
                  timings=(1000, 10_000, 100_000)),
