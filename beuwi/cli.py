@@ -295,7 +295,7 @@ def dev(data_dir, host, port, admin_port, site_port, seed) -> None:
 
 
 @main.command()
-@click.option("--quick", is_flag=True, help="Stop at 10,000 programmes, shorter runs (under 3 minutes on 2 cores).")
+@click.option("--quick", is_flag=True, help="Stop at 10,000 programmes, shorter runs (about 5 minutes on 2 cores).")
 @click.option("--smoke", is_flag=True, hidden=True, help="Only the sample workload, 1 s runs (the tests' check).")
 @click.option("--json", "json_file", type=click.Path(dir_okay=False), help="Write the results as JSON here.")
 @click.option("--markdown", "markdown_file", type=click.Path(dir_okay=False), help="Write the Markdown table here.")
@@ -310,7 +310,8 @@ def bench(quick, smoke, json_file, markdown_file, plot_file, connections, wrk_th
           max_p99_ms) -> None:
     """Benchmark the engine over HTTP with wrk against the original query, on generated catalogues.
 
-    Starts its own embedded graph (or uses BEUWI_GRAPH_URI, in a graph of its own) and engine.
+    Starts its own embedded FalkorDB (or uses BEUWI_GRAPH_URI, in a graph of its own), an embedded Neo4j with APOC for
+    the 2019 query, and the engine.
     """
     from beuwi.bench import report
     from beuwi.bench.run import BenchError, Options, run
