@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from beuwi.graph import cypher, cypher_store
+from beuwi.graph import cypher, cypher_store, open_store
 from beuwi.graph.store import GraphUnavailable
 from beuwi.search.active import ActiveCatalogue, NoActiveCatalogue
 
@@ -93,6 +93,23 @@ def test_the_watcher_ends_with_its_catalogue(graph_store):
     del active
     watcher.join(10)
     assert not watcher.is_alive()
+
+
+def test_the_watcher_ends_when_its_store_is_closed_and_says_nothing_more(graph_settings, caplog):
+    """A closed store is a shutdown, not an outage: the watcher stops instead of logging "still serving" forever."""
+    store = open_store(graph_settings)
+    activate(store, CATALOGUE)
+    before = {t for t in threading.enumerate() if t.name == "beuwi-snapshot"}
+    active = ActiveCatalogue(store, 0)
+    active.current()
+    [watcher] = [t for t in threading.enumerate() if t.name == "beuwi-snapshot" and t not in before]
+    store.close()
+    watcher.join(10)
+    assert not watcher.is_alive()
+    assert active.current().version  # requests still get the snapshot it holds
+    with caplog.at_level(logging.WARNING, logger="beuwi.search.active"):
+        time.sleep(0.3)
+    assert "still serving" not in caplog.text
 
 
 def test_the_active_version_is_checked_at_most_every_check_seconds(graph_store):

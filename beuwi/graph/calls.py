@@ -4,7 +4,7 @@ Engines share one store between request threads and the snapshot watcher, and a 
 them still asks the graph. Neither client may be closed under a call: the Neo4j driver's close() writes GOODBYE into
 connections other threads are reading (BufferError "Existing exports of data"), and redis-py's closes the socket
 another thread reads (ValueError "I/O operation on closed file"). So close() first waits for the calls in flight, and
-a call after close() is GraphUnavailable, never a client's own error.
+a call after close() is StoreClosed (a GraphUnavailable), never a client's own error.
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import threading
 from contextlib import contextmanager
 from typing import Iterator
 
-from .store import GraphUnavailable
+from .store import StoreClosed
 
 CLOSE_WAIT = 60.0  # seconds close() waits for calls still running: longer than any one query of a healthy graph
 
@@ -29,7 +29,7 @@ class Calls:
         """Around each call to the client: GraphUnavailable once the store is closed."""
         with self._guard:
             if self._closed:
-                raise GraphUnavailable(f"the {self._graph} store is closed")
+                raise StoreClosed(f"the {self._graph} store is closed")
             self._running += 1
         try:
             yield

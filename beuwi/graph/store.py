@@ -19,6 +19,10 @@ class GraphUnavailable(GraphError):
     """The graph server cannot be reached or did not answer in time."""
 
 
+class StoreClosed(GraphUnavailable):
+    """The store was closed: nothing will answer through it again."""
+
+
 class CatalogueNotFound(GraphError, LookupError):
     """No catalogue version has that id."""
 

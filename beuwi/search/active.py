@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Mapping, Sequence
 
 from beuwi.domain import Programme
-from beuwi.graph.store import CatalogueIncomplete, GraphError, GraphStore
+from beuwi.graph.store import CatalogueIncomplete, GraphError, GraphStore, StoreClosed
 
 from .compiled import CompiledCatalogue
 
@@ -152,6 +152,8 @@ class ActiveCatalogue:
                 return None, exc
             log.warning("not serving an incomplete catalogue, still serving catalogue %s: %s", kept.version, exc)
             return kept, None
+        except StoreClosed:
+            raise  # not an outage to ride out: ends the watcher, and a request gets its 503
         except GraphError as exc:
             if kept is None:
                 return None, exc
@@ -173,6 +175,8 @@ def _watch(catalogue_ref: weakref.ref) -> None:
             return
         try:
             catalogue._refresh_if_due()
+        except StoreClosed:
+            return  # the engine is shutting down: no graph will answer this catalogue again
         except Exception:  # never expected (graph errors are handled), but the watcher must not die
             log.exception("refreshing the catalogue snapshot failed")
         del catalogue
