@@ -123,16 +123,23 @@ def expected(programmes, profile):
     return {p.id for p in programmes if is_eligible(p.requirements, profile)}
 
 
+def around(programmes, *, per_size: int, seed: int) -> list[Profile]:
+    """Generated profiles of every query size, and for each programme given: just eligible, one short, more than
+    enough."""
+    profiles = [baseline.profile_of(labels) for size in generate.QUERY_SIZES.values()
+                for labels in generate.profiles(size, per_size, seed=seed)]
+    for i, p in enumerate(programmes):
+        held = near(p)
+        profiles.append(Profile((s, None) for s in held))
+        profiles.append(Profile((s, None) for s in held[1:]))
+        profiles.append(Profile((s, None) for s in [*held, *generate.subjects()[i::9]]))
+    return profiles
+
+
 def test_baseline_finds_what_the_domain_finds(graph_store):
     programmes = [*generate.original("L1", 40, seed=11, prefix="a"), *generate.original("L3", 40, seed=11, prefix="b")]
     version = graph_store.load(programmes)
-    profiles = [baseline.profile_of(labels) for size in generate.QUERY_SIZES.values()
-                for labels in generate.profiles(size, 6, seed=11)]
-    for i, p in enumerate(programmes[::8]):
-        held = near(p)
-        profiles.append(Profile((s, None) for s in held))  # just eligible
-        profiles.append(Profile((s, None) for s in held[1:]))  # one short
-        profiles.append(Profile((s, None) for s in [*held, *generate.subjects()[i::9]]))  # more than enough
+    profiles = around(programmes[::8], per_size=6, seed=11)
     found_any = 0
     for profile in profiles:
         want = expected(programmes, profile)
@@ -210,13 +217,7 @@ def test_original_query_on_neo4j_finds_what_the_engine_finds(neo4j_store):
         programmes = generate.original(level, 60, seed=seed, prefix=level)
         original.load(neo4j_store, programmes)
         compiled = CompiledCatalogue(programmes)
-        profiles = [baseline.profile_of(labels) for size in generate.QUERY_SIZES.values()
-                    for labels in generate.profiles(size, 4, seed=seed)]
-        for i, p in enumerate(programmes[::6]):
-            held = near(p)
-            profiles.append(Profile((s, None) for s in held))  # just eligible
-            profiles.append(Profile((s, None) for s in held[1:]))  # one short
-            profiles.append(Profile((s, None) for s in [*held, *generate.subjects()[i::9]]))  # more than enough
+        profiles = around(programmes[::6], per_size=4, seed=seed)
         found_any = 0
         for profile in profiles:
             want = engine_ids(compiled, profile)
