@@ -458,6 +458,19 @@ def test_an_unreachable_server_is_graph_unavailable(scheme):
 
 
 @pytest.mark.parametrize("scheme", ["falkordb", "bolt"])
+def test_a_refused_read_fails_at_once_not_after_the_timeout(scheme):
+    """A stopped server refuses the connection: a read says so at once, on Neo4j as on FalkorDB, instead of the
+    driver retrying it for the whole timeout (7 s per /api/health at the default 5 s, before reads were asked once)."""
+    store = open_store({"GRAPH_URI": f"{scheme}://127.0.0.1:{free_port()}", "GRAPH_TIMEOUT": 20}, write=False)
+    began = time.monotonic()
+    for call in (store.ping, store.active_version, store.versions):
+        with pytest.raises(GraphUnavailable):
+            call()
+    assert time.monotonic() - began < 10  # three refused reads; with retries each took the 20 s timeout or more
+    store.close()
+
+
+@pytest.mark.parametrize("scheme", ["falkordb", "bolt"])
 def test_a_server_that_never_answers_is_graph_unavailable(scheme, silent_port):
     store = open_store({"GRAPH_URI": f"{scheme}://127.0.0.1:{silent_port}", "GRAPH_TIMEOUT": 1}, write=False)
     for call in (store.ping, store.active_version):

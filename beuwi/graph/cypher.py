@@ -47,8 +47,9 @@ tests/test_graph_store.py on both graphs:
   Neo4j and '1.000000' on FalkorDB; FalkorDB has no temporal types (`datetime()` is unknown). The queries do no
   arithmetic on stored values and format nothing: `created` is ISO 8601 text made in Python.
 - FalkorDB cannot nest a pattern comprehension inside another; the queries use OPTIONAL MATCH and aggregation.
-- Transactions: every `run` is one transaction on both. Neo4j's driver retries a transient failure (a deadlock, a
-  leader switch) for up to the timeout; FalkorDB runs each query atomically and never retries.
+- Transactions: every `run` is one transaction on both. Neo4j's driver retries a write's transient failure (a
+  deadlock, a leader switch) for up to the timeout; reads are asked once (auto-commit), as on FalkorDB, which runs
+  each query atomically and never retries, so a stopped server fails a read at once on both.
 - Plans: Neo4j caches a plan per query text and parameter types (lists by size bucket) and replans once the graph's
   statistics have moved and 10 s have passed, so the first few eligibility queries on a changing graph take 0.5-1 s
   of planning here; FalkorDB plans are cheap.

@@ -40,8 +40,11 @@ class Neo4jStore(CypherStore):
         try:
             # A read session is routed to followers and read replicas on a cluster (neo4j:// URIs).
             with self._driver.session(database=self._database, default_access_mode=mode) as session:
-                work = session.execute_write if write else session.execute_read
-                return work(lambda tx: [list(record.values()) for record in tx.run(query, params or {})])
+                if write:  # retried by the driver on transient failures (a deadlock, a leader switch)
+                    return session.execute_write(lambda tx: _rows(tx.run(query, params or {})))
+                # Reads are asked once: their callers ask again on their own schedule (the engine every check), and a
+                # retried read of a stopped server kept /api/health waiting 7 s where FalkorDB's refused at once.
+                return _rows(session.run(query, params or {}))
         except (neo4j.exceptions.ServiceUnavailable, neo4j.exceptions.SessionExpired, OSError) as exc:
             raise GraphUnavailable(f"Neo4j did not answer: {_line(exc)}") from exc
         except neo4j.exceptions.Neo4jError as exc:  # its str() adds GQL status fields: only code and message here
@@ -67,6 +70,10 @@ class Neo4jStore(CypherStore):
         self._driver.close()
         if self._on_close:
             self._on_close()
+
+
+def _rows(result) -> list[list]:
+    return [list(record.values()) for record in result]
 
 
 def _line(text) -> str:
