@@ -87,7 +87,7 @@ def neo4j_server(tmp_path_factory):
                    "GRAPH_PASSWORD": container.password}
     else:
         server = EmbeddedNeo4j.ensure(tmp_path_factory.mktemp("neo4j"), apoc=True)
-        yield {"GRAPH_URI": server.uri, "GRAPH_USER": server.user, "GRAPH_PASSWORD": server.password}
+        yield server.connection
         server.stop()
 
 

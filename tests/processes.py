@@ -17,8 +17,7 @@ from typing import Callable
 
 import pytest
 
-from beuwi.graph.embedded import EmbeddedServer
-from beuwi.graph.neo4j_server import EmbeddedNeo4j
+from beuwi.graph import EMBEDDED
 
 NGINX = "/usr/sbin/nginx"
 
@@ -32,27 +31,23 @@ class RestartableGraph:
     themselves.
     """
 
-    SERVERS = {"falkordb": EmbeddedServer, "neo4j": EmbeddedNeo4j}
-
     def __init__(self, data_dir: Path, kind: str = "falkordb"):
         self._data_dir = data_dir
-        self._server = self.SERVERS[kind].ensure(data_dir)
+        self._server = EMBEDDED[kind].ensure(data_dir)
         self.kind = kind
         self.uri = self._server.uri
 
     @property
     def settings(self) -> dict:
         """The BEUWI_GRAPH_* settings (without the prefix) that reach it: its URI, and Neo4j's credentials."""
-        if self.kind == "neo4j":
-            return {"GRAPH_URI": self.uri, "GRAPH_USER": self._server.user, "GRAPH_PASSWORD": self._server.password}
-        return {"GRAPH_URI": self.uri}
+        return self._server.connection
 
     def stop(self) -> None:
         self._server.stop()
 
     def start(self) -> None:
         """Start it again on the port it had: the engines know only this one."""
-        self._server = self.SERVERS[self.kind].ensure(self._data_dir, port=self._server.port)
+        self._server = EMBEDDED[self.kind].ensure(self._data_dir, port=self._server.port)
 
     @contextmanager
     def paused(self):

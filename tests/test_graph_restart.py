@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from beuwi.csv_catalogue import parse_catalogue
-from beuwi.graph import open_store
+from beuwi.graph import EMBEDDED, open_store
 from beuwi.graph.store import GraphUnavailable
 
 from beuwi.ports import free_port
@@ -31,7 +31,7 @@ HANG_GUARD = {"falkordb": GRAPH_TIMEOUT + 2, "neo4j": 2 * GRAPH_TIMEOUT + 4}
 SILENT_GUARD = {"falkordb": GRAPH_TIMEOUT + 2, "neo4j": 5 + HANG_GUARD["neo4j"] + 4}
 
 
-@pytest.fixture(params=RestartableGraph.SERVERS)
+@pytest.fixture(params=EMBEDDED)
 def graph_with_sample(request, tmp_path):
     """A graph server of this test's own with the sample catalogue active; yields (graph, active version)."""
     graph = RestartableGraph(tmp_path / "graph", request.param)

@@ -8,28 +8,21 @@ import time
 import pytest
 
 from beuwi.bench import generate
-from beuwi.graph import open_store
-from beuwi.graph.embedded import EmbeddedServer
-from beuwi.graph.neo4j_server import EmbeddedNeo4j
+from beuwi.graph import EMBEDDED, open_store
 from beuwi.graph.store import GraphError
 from beuwi.search.active import Snapshot
 
-SERVERS = {"falkordb": EmbeddedServer, "neo4j": EmbeddedNeo4j}
-
-
 def settings_of(server) -> dict:
-    user = getattr(server, "user", "")
-    return {"GRAPH_URI": server.uri, "GRAPH_USER": user, "GRAPH_PASSWORD": server.password if user else "",
-            "GRAPH_TIMEOUT": 5}
+    return {**server.connection, "GRAPH_TIMEOUT": 5}
 
 
 def written(store, version_id: str) -> int:
     return store.run("MATCH (p:Programme) WHERE p.catalogue = $id RETURN count(p)", {"id": version_id})[0][0]
 
 
-@pytest.mark.parametrize("kind", SERVERS)
+@pytest.mark.parametrize("kind", EMBEDDED)
 def test_a_server_killed_mid_load_keeps_the_previous_version_active(kind, tmp_path):
-    server = SERVERS[kind].ensure(tmp_path)
+    server = EMBEDDED[kind].ensure(tmp_path)
     port = server.port
     kept = generate.original("L1", 200, seed=3, prefix="KEPT")
     try:
@@ -59,7 +52,7 @@ def test_a_server_killed_mid_load_keeps_the_previous_version_active(kind, tmp_pa
     finally:
         server.stop()
 
-    restarted = SERVERS[kind].ensure(tmp_path, port=port)
+    restarted = EMBEDDED[kind].ensure(tmp_path, port=port)
     try:
         store = open_store(settings_of(restarted))
         assert store.active_version() == active

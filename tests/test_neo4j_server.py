@@ -30,8 +30,7 @@ def own(tmp_path_factory):
 
 
 def settings_of(server, password=None) -> dict:
-    return {"GRAPH_URI": server.uri, "GRAPH_USER": server.user, "GRAPH_PASSWORD": password or server.password,
-            "GRAPH_TIMEOUT": 10}
+    return {**server.connection, **({"GRAPH_PASSWORD": password} if password else {}), "GRAPH_TIMEOUT": 10}
 
 
 def refused(capfd, call) -> str:

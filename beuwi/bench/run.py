@@ -387,15 +387,13 @@ class Neo4jGraph:
         self.workdir = workdir
         self.embedded: EmbeddedNeo4j | None = None
         self.store = None
-        self.uri = ""
-        self.credentials = ("", "")
+        self.connection: dict = {}  # GRAPH_URI, GRAPH_USER, GRAPH_PASSWORD
         self.server: dict = {}  # what the server says it is
 
     def start(self):
         self.embedded = EmbeddedNeo4j.ensure(self.workdir / "data", apoc=True)
-        self.uri, self.credentials = self.embedded.uri, (self.embedded.user, self.embedded.password)
-        self.store = open_store({"GRAPH_URI": self.uri, "GRAPH_USER": self.credentials[0],
-                                 "GRAPH_PASSWORD": self.credentials[1], "GRAPH_TIMEOUT": 600})
+        self.connection = self.embedded.connection
+        self.store = open_store({**self.connection, "GRAPH_TIMEOUT": 600})
         self.server = original.server_version(self.store)
         if not self.server["apoc_coll_intersection"]:
             raise BenchError("the benchmark's Neo4j has no apoc.coll.intersection: the original query needs APOC")
@@ -407,8 +405,7 @@ class Neo4jGraph:
                 f"{self.server.get('edition', '')} (embedded), APOC {self.server.get('apoc_jar')}")
 
     def engine_env(self) -> dict:
-        return {"BEUWI_GRAPH_URI": self.uri, "BEUWI_GRAPH_USER": self.credentials[0],
-                "BEUWI_GRAPH_PASSWORD": self.credentials[1]}
+        return {f"BEUWI_{key}": value for key, value in self.connection.items()}
 
     def stop(self) -> None:
         if self.store is not None:

@@ -30,9 +30,7 @@ def connect(settings: Mapping) -> tuple[dict, EmbeddedServer | EmbeddedNeo4j | N
     if settings.get("GRAPH_URI"):
         return dict(settings), None
     server = embedded_server(settings)
-    user = getattr(server, "user", "")
-    return {**settings, "GRAPH_URI": server.uri, "GRAPH_USER": user,
-            "GRAPH_PASSWORD": server.password if user else ""}, server
+    return {**settings, **server.connection}, server
 
 
 def open_store(settings: Mapping, *, write: bool = True) -> GraphStore:
@@ -40,14 +38,13 @@ def open_store(settings: Mapping, *, write: bool = True) -> GraphStore:
 
     `write` creates the indexes; the read-only engine passes False.
     """
-    uri = settings.get("GRAPH_URI") or ""
-    scheme = uri.split("://", 1)[0].lower() if "://" in uri else ""
-    if uri and scheme not in SCHEMES:
-        raise ValueError(f"BEUWI_GRAPH_URI {uri!r}: use falkordb://host:port, bolt://, neo4j:// or neo4j+s://")
     settings, server = connect(settings)
     uri, timeout = settings["GRAPH_URI"], float(settings.get("GRAPH_TIMEOUT", 5.0))
+    scheme = uri.split("://", 1)[0].lower() if "://" in uri else ""
+    if scheme not in SCHEMES:
+        raise ValueError(f"BEUWI_GRAPH_URI {uri!r}: use falkordb://host:port, bolt://, neo4j:// or neo4j+s://")
     on_close = server.stop if server else None
-    if SCHEMES[uri.split("://", 1)[0].lower()] == "Neo4j":
+    if SCHEMES[scheme] == "Neo4j":
         from .neo4j_store import Neo4jStore
 
         store = Neo4jStore(uri, user=settings.get("GRAPH_USER", ""), password=settings.get("GRAPH_PASSWORD", ""),

@@ -50,6 +50,11 @@ class EmbeddedServer:
         return f"falkordb://127.0.0.1:{self.port}"
 
     @property
+    def connection(self) -> dict:
+        """The GRAPH_* settings that reach it (it has no password: loopback only, protected mode)."""
+        return {"GRAPH_URI": self.uri, "GRAPH_USER": "", "GRAPH_PASSWORD": ""}
+
+    @property
     def owned(self) -> bool:
         return self._process is not None
 

@@ -58,6 +58,11 @@ class EmbeddedNeo4j:
         return f"bolt://127.0.0.1:{self.port}"
 
     @property
+    def connection(self) -> dict:
+        """The GRAPH_* settings that reach it."""
+        return {"GRAPH_URI": self.uri, "GRAPH_USER": self.user, "GRAPH_PASSWORD": self.password}
+
+    @property
     def password(self) -> str:
         return (self.directory / "password").read_text().strip()
 
