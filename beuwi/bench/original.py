@@ -90,17 +90,12 @@ def clear(store) -> None:
 def load(store, programmes: Sequence[Programme]) -> None:
     """The programmes in the original's model, replacing whatever catalogue it held."""
     clear(store)
-    names = sorted({term(ref.subject) for p in programmes for ref in _refs(p)})
+    names = sorted({term(ref.subject) for p in programmes for ref in p.requirements.refs})
     position = {name: i for i, name in enumerate(names)}
     store.run(_CREATE_TERMS, {"names": names}, write=True)
     documents = [_document(p, position) for p in programmes]
     for start in range(0, len(documents), BATCH):
         store.run(_CREATE_DOCUMENTS, {"documents": documents[start:start + BATCH]}, write=True)
-
-
-def _refs(programme: Programme):
-    req = programme.requirements
-    return (*req.mandatory, *(o for c in req.combinations for o in c.options))
 
 
 def _document(programme: Programme, position: dict) -> dict:

@@ -76,7 +76,5 @@ def _fixes(gaps: list[Unmet], candidates: set[Subject]) -> set[Subject]:
 def _referenced(programmes: Sequence[Programme]) -> set[Subject]:
     subjects = set()
     for programme in programmes:
-        req = programme.requirements
-        subjects.update(r.subject for r in req.mandatory)
-        subjects.update(o.subject for c in req.combinations for o in c.options)
+        subjects.update(r.subject for r in programme.requirements.refs)
     return subjects

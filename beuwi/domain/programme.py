@@ -25,6 +25,11 @@ class Requirements:
     mandatory: tuple[SubjectRef, ...] = ()
     combinations: tuple[Combination, ...] = ()
 
+    @property
+    def refs(self) -> tuple[SubjectRef, ...]:
+        """Every subject reference: the mandatory ones, then each combination's options."""
+        return (*self.mandatory, *(o for c in self.combinations for o in c.options))
+
     def as_text(self) -> dict:
         return {
             "csec_passes": self.csec_passes,

@@ -56,8 +56,7 @@ class CypherStore(GraphStore):
     def _write_version(self, version_id: str, programmes: Sequence[Programme], rows: list[dict]) -> None:
         subjects = {}
         for p in programmes:
-            req = p.requirements
-            for ref in (*req.mandatory, *(o for c in req.combinations for o in c.options)):
+            for ref in p.requirements.refs:
                 subjects[ref.subject.key] = {"key": ref.subject.key, "name": ref.subject.name, "level": ref.subject.level}
         self._batched(cypher.CREATE_SUBJECTS, version_id, list(subjects.values()))
         self._batched(cypher.CREATE_PROGRAMMES, version_id, rows)
