@@ -29,7 +29,7 @@ from redis.retry import Retry
 
 from beuwi.ports import free_port
 
-from .child import locked, say, stop_with_starter
+from .child import locked, say, stopped_with_starter
 from .store import GraphUnavailable
 
 START_TIMEOUT = 20.0  # seconds for a new server to accept connections
@@ -95,8 +95,8 @@ class EmbeddedServer:
         ]
         with open(log, "ab") as out:
             # Its own session, so a Ctrl-C meant for the command does not kill the server before a clean shutdown.
-            process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-                                       preexec_fn=stop_with_starter())
+            process = subprocess.Popen(stopped_with_starter(command), stdout=out, stderr=subprocess.STDOUT,
+                                       start_new_session=True)
         started = cls(directory, port, process.pid, process)
         try:
             _wait_until_listening(port, process, log)

@@ -24,7 +24,7 @@ from typing import Callable
 
 from beuwi.ports import free_port
 
-from .child import locked, say, stop_with_starter
+from .child import locked, say, stopped_with_starter
 from .store import GraphUnavailable
 
 LAUNCHER = Path(__file__).resolve().parent / "neo4j_launcher"
@@ -104,8 +104,8 @@ class EmbeddedNeo4j:
         began = time.monotonic()
         offset = log.stat().st_size if log.exists() else 0
         with open(log, "ab") as out:
-            process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                       start_new_session=True, preexec_fn=stop_with_starter(),
+            process = subprocess.Popen(stopped_with_starter(command), stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                       start_new_session=True,
                                        env={**os.environ, "BEUWI_NEO4J_PASSWORD": password})
         started = cls(directory, port, process.pid, process, apoc)
         try:
