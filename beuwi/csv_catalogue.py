@@ -1,4 +1,5 @@
-"""Catalogue CSV format v1: one programme per row, parsed with pandas into domain programmes and row errors."""
+"""Catalogue CSV format v2: one row per programme, or per scheme of entry of a programme with alternative routes,
+parsed with pandas into domain programmes and row errors. A v1 file is a v2 file without the newer columns."""
 from __future__ import annotations
 
 import csv
@@ -10,13 +11,18 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from beuwi.domain import Programme, Requirements, SubjectError, SubjectList, parse_combination, requirement_ref
+from beuwi.domain import Programme, Requirements, Scheme, SubjectError, SubjectList, parse_combination, requirement_ref
+from beuwi.domain.programme import uncounted_subject
 from beuwi.domain.text import excerpt
 
 COLUMNS = (
     "code", "programme", "faculty", "department", "degree", "campus", "full_time", "part_time", "evening",
-    "duration", "url", "description", "careers", "csec_passes", "cape_passes", "mandatory", "combinations",
+    "duration", "url", "description", "careers", "scheme", "csec_passes", "cape_passes", "cape_units", "mandatory",
+    "combinations", "not_counted", "conditions",
 )
+# A programme's rows (one per scheme) may differ only in these.
+SCHEME_COLUMNS = ("scheme", "csec_passes", "cape_passes", "cape_units", "mandatory", "combinations", "not_counted",
+                  "conditions")
 REQUIRED = ("programme", "faculty")
 TEXT = ("department", "degree", "campus", "duration", "description")
 FLAGS = {**dict.fromkeys(("yes", "y", "true", "1"), True), **dict.fromkeys(("no", "n", "false", "0", ""), False)}
@@ -56,36 +62,109 @@ class CatalogueFileError(ValueError):
 
 def parse_catalogue(data: bytes, *, subjects: SubjectList | None = None, max_bytes: int = 10 * MB,
                     keep_errors: int | None = None) -> ParsedCatalogue:
-    """Load every good row and report every problem of every bad row, so one round of fixes is enough. With
+    """Load every good programme and report every problem of every bad row, so one round of fixes is enough. With
     `keep_errors`, only the first that many errors are kept (a file of a million bad cells costs no more memory than
     one of a thousand); every error is still counted."""
     subjects = subjects or SubjectList.default()
     rows = _rows(data, max_bytes)
-    taken = {cells["code"] for _, cells in rows if cells["code"]}  # slugs never take a code used anywhere
-    programmes, errors, first_name, first_code, count = [], [], {}, {}, 0
     counting = subjects.without_suggestions()  # for errors past those kept: counted, never shown, so no close names
+    catalogue = _Catalogue(keep_errors)
     for number, cells in rows:
-        row = _Row(number, cells, counting if keep_errors is not None and len(errors) >= keep_errors else subjects)
-        programme = row.programme()
+        catalogue.add(_Row(number, cells, counting if catalogue.full else subjects))
+    return catalogue.parsed()
+
+
+@dataclass
+class _Entry:
+    """A programme's rows so far: the first gives its fields, each gives one scheme."""
+
+    rows: list
+    bad: bool = False
+
+
+class _Catalogue:
+    """Rows grouped into programmes: by code, or by name and faculty when there is no code."""
+
+    def __init__(self, keep_errors: int | None):
+        self.keep, self.errors, self.count = keep_errors, [], 0
+        self.entries: dict[tuple, _Entry] = {}
+        self.first_name: dict[tuple[str, str], tuple[int, str]] = {}
+
+    @property
+    def full(self) -> bool:
+        return self.keep is not None and len(self.errors) >= self.keep
+
+    def add(self, row: "_Row") -> None:
+        row.read()
         name, faculty, code = row.cells["programme"], row.cells["faculty"], row.cells["code"]
+        key = ("code", code) if code else ("name", _normal(name), _normal(faculty))
         if name and faculty:
-            earlier = first_name.setdefault((_normal(name), _normal(faculty)), number)
-            if earlier != number:
+            earlier, earlier_code = self.first_name.setdefault((_normal(name), _normal(faculty)), (row.number, code))
+            if earlier != row.number and earlier_code != code:
                 row.error("programme", name, f"duplicate of row {earlier}: the same programme in the same faculty")
-        if code:
-            earlier = first_code.setdefault(code, number)
-            if earlier != number:
-                row.error("code", code, f"the code {code!r} is already used in row {earlier}")
+        entry = self.entries.get(key) if (code or (name and faculty)) else None
+        if entry is not None and not self._joins(entry.rows, row, key):
+            entry = None  # a duplicate: refused on its own, the programme it repeats loads
+        elif entry is not None:
+            entry.rows.append(row)
+        elif code or (name and faculty):
+            entry = self.entries[key] = _Entry([row])
         if row.errors:
-            count += len(row.errors)
-            if keep_errors is None or len(errors) < keep_errors:
-                errors.extend(sorted(row.errors, key=lambda e: COLUMNS.index(e.column) if e.column else -1))
-            continue
-        if not code:
-            programme = dataclasses.replace(programme, id=_unique_slug(name, faculty, taken))
-        taken.add(programme.id)
-        programmes.append(programme)
-    return ParsedCatalogue(programmes, errors[:keep_errors], count)
+            self._report(row.errors)
+            if entry is not None:
+                entry.bad = True
+
+    def _joins(self, rows: list, row: "_Row", key: tuple) -> bool:
+        """Whether a later row of a programme is another scheme of it (with its errors, if any), not a duplicate. Its
+        label must be new and its other columns the same as the first row's."""
+        first, label = rows[0], row.cells["scheme"]
+        same = next((r for r in rows if _normal(r.cells["scheme"]) == _normal(label)), None)
+        unlabelled = next((r for r in rows if not r.cells["scheme"]), None)
+        if same is not None and not label:
+            if key[0] == "code":
+                row.error("code", row.cells["code"], f"the code {row.cells['code']!r} is already used in row {same.number}")
+            else:
+                row.error("programme", row.cells["programme"],
+                          f"duplicate of row {same.number}: the same programme in the same faculty")
+            return False
+        if same is not None:
+            row.error("scheme", label, f"scheme {label!r} of this programme is already given in row {same.number}")
+            return False
+        if unlabelled is not None or not label:
+            other = (unlabelled or first).number
+            row.error("scheme", label, f"rows {other} and {row.number} give the same programme; give each of its "
+                                       "rows a different scheme label (A, B, ...) to make them alternative routes")
+        for column in COLUMNS:
+            if column in SCHEME_COLUMNS or _normal(row.cells[column]) == _normal(first.cells[column]):
+                continue
+            row.error(column, row.cells[column], f"differs from row {first.number} ({first.cells[column]!r}) for the "
+                                                 "same programme: its rows may differ only in their requirements")
+        return True
+
+    def _report(self, errors: list) -> None:
+        self.count += len(errors)
+        if self.keep is None or len(self.errors) < self.keep:
+            self.errors.extend(sorted(errors, key=lambda e: COLUMNS.index(e.column) if e.column else -1))
+
+    def parsed(self) -> ParsedCatalogue:
+        taken = {key[1] for key in self.entries if key[0] == "code"}  # slugs never take a code used anywhere
+        programmes, late = [], []
+        for key, entry in self.entries.items():
+            if entry.bad:
+                bad = ", ".join(str(r.number) for r in entry.rows if r.errors)
+                late.extend(RowError(r.number, "scheme", r.cells["scheme"],
+                                     f"not loaded: row {bad} of the same programme has errors") for r in entry.rows
+                            if not r.errors)
+                continue
+            programme = entry.rows[0].fields
+            if key[0] == "name":
+                programme = dataclasses.replace(programme, id=_unique_slug(programme.name, programme.faculty, taken))
+            taken.add(programme.id)
+            programmes.append(dataclasses.replace(programme, schemes=tuple(r.scheme for r in entry.rows)))
+        if late:
+            self._report(late)
+            self.errors.sort(key=lambda e: e.row)
+        return ParsedCatalogue(programmes, self.errors[:self.keep], self.count)
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what makes a spreadsheet run a cell as a formula
@@ -174,7 +253,8 @@ class _Row:
     def error(self, column: str, value: str, message: str) -> None:
         self.errors.append(RowError(self.number, column, excerpt(value, MAX_SHOWN_CHARS), excerpt(message, MAX_SHOWN_CHARS)))
 
-    def programme(self) -> Programme:
+    def read(self) -> None:
+        """Read the programme's fields and the scheme this row gives, collecting every problem."""
         c = self.cells
         for column in REQUIRED:
             if not c[column] and column not in self.too_long:
@@ -186,19 +266,29 @@ class _Row:
         requirements = Requirements(
             self._count("csec_passes"), self._count("cape_passes"), self._mandatory(),
             tuple(c for _, c in self._each("combinations", lambda text: parse_combination(self.subjects, text))),
+            self._count("cape_units"), self._not_counted(),
         )
-        return Programme(
+        self.scheme = Scheme(requirements, c["scheme"], tuple(_split(c["conditions"])))
+        self.fields = Programme(
             id=c["code"], name=c["programme"], faculty=c["faculty"], url=c["url"], careers=tuple(_split(c["careers"])),
-            requirements=requirements, **{name: c[name] for name in TEXT},
-            **{name: self._flag(name) for name in ("full_time", "part_time", "evening")},
+            **{name: c[name] for name in TEXT}, **{name: self._flag(name) for name in ("full_time", "part_time", "evening")},
         )
+
+    def _not_counted(self) -> tuple:
+        found = []
+        for text, subject in self._each("not_counted", lambda text: uncounted_subject(self.subjects, text)):
+            if subject in found:
+                self.error("not_counted", text, f"{subject} is listed twice")
+            else:
+                found.append(subject)
+        return tuple(found)
 
     def _mandatory(self) -> tuple:
         refs, seen = [], set()
         for text, ref in self._each("mandatory", lambda text: requirement_ref(self.subjects, text)):
-            if ref.subject in seen:
-                self.error("mandatory", text, f"{ref.subject} is listed twice")
-            seen.add(ref.subject)
+            if ref.part in seen:
+                self.error("mandatory", text, f"{ref.ungraded} is listed twice")
+            seen.add(ref.part)
             refs.append(ref)
         return tuple(refs)
 

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Sequence
 
-from beuwi.domain import Combination, Programme, Requirements, Subject, SubjectList, SubjectRef
+from beuwi.domain import PASS_LEVELS, Combination, Programme, Requirements, Scheme, Subject, SubjectList, SubjectRef
 
 
 @dataclass(frozen=True)
@@ -53,8 +53,8 @@ CAPE_WEIGHTS = {"Caribbean Studies": 20, "Communication Studies": 20, "Pure Math
 
 
 def subjects() -> tuple[Subject, ...]:
-    """Every canonical subject, CSEC then CAPE."""
-    return SubjectList.default().subjects
+    """Every canonical CSEC and CAPE subject, CSEC first."""
+    return tuple(s for s in SubjectList.default().subjects if s.level in PASS_LEVELS)
 
 
 def original(level: str | Level, count: int = 1000, seed: int = 1, prefix: str | None = None) -> list[Programme]:
@@ -87,7 +87,7 @@ def _original(shape: Level, count: int, seed: int, prefix: str | None) -> list[P
         requirements = Requirements(0, 0, tuple(refs[j] for j in mandatory), tuple(combinations))
         programmes.append(Programme(
             id=f"{prefix}-{i:06d}", name=f"Programme {i}", faculty=FACULTIES[i % len(FACULTIES)],
-            degree=DEGREES[i % len(DEGREES)], requirements=requirements,
+            degree=DEGREES[i % len(DEGREES)], schemes=(Scheme(requirements),),
         ))
     return programmes
 

@@ -1,122 +1,327 @@
-"""The eligibility rules: which requirements a student profile leaves unmet, in plain words."""
+"""The eligibility rules: what a student holds, counted in CXC terms, and each requirement of a scheme met or not."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Mapping
+from typing import Iterable
 
-from .programme import Combination, Requirements
-from .subjects import LEVELS, Subject, SubjectRef, is_pass
-
-
-class Profile:
-    """The subjects a student passed, each with its grade or None when no grade was given.
-
-    Failed subjects are dropped; a subject given twice keeps its better grade.
-    """
-
-    def __init__(self, entries: Iterable[tuple[Subject, int | None]] = ()):
-        passed: dict[Subject, int | None] = {}
-        for subject, grade in entries:
-            if not is_pass(subject.level, grade):
-                continue
-            if subject in passed:
-                grade = _better(passed[subject], grade)
-            passed[subject] = grade
-        self.grades: Mapping[Subject, int | None] = passed
-        self.passes = {level: sum(1 for s in passed if s.level == level) for level in LEVELS}
-
-    @classmethod
-    def from_refs(cls, refs: Iterable[SubjectRef]) -> "Profile":
-        return cls((r.subject, r.min_grade) for r in refs)
-
-    def meets(self, ref: SubjectRef) -> bool:
-        grade = self.grades.get(ref.subject, _NOT_HELD)
-        return grade is not _NOT_HELD and ref.met_by(grade, True)
-
-    def with_subject(self, subject: Subject, grade: int | None) -> "Profile":
-        return Profile([*self.grades.items(), (subject, grade)])
-
-    def met_keys(self) -> list[str]:
-        """Every reference key this profile meets, so a query can test membership instead of grades."""
-        keys = []
-        for subject, grade in self.grades.items():
-            keys.append(subject.key)
-            if grade is not None:
-                keys.extend(f"{subject.key}@{g}" for g in range(grade, 8))
-        return keys
-
-    def __iter__(self):
-        return iter(self.grades)
-
-
-_NOT_HELD = object()
-
-
-def _better(a: int | None, b: int | None) -> int | None:
-    if a is None:
-        return b
-    if b is None:
-        return a
-    return min(a, b)
+from .programme import Combination, Programme, Requirements, Scheme
+from .subjects import DEGREE, Subject, SubjectList, SubjectRef, gpa_label, is_pass
 
 
 @dataclass(frozen=True)
-class PassesShort:
+class Credit:
+    """Something the student holds in CXC terms (a CSEC pass, a CAPE unit, a whole CAPE subject), with its grade on
+    that level's scale (None: passed, grade not given) and the entry of the student's that gives it."""
+
+    grade: int | None
+    source: SubjectRef
+
+
+def _better(a: Credit | None, b: Credit) -> Credit:
+    """The better of two credits for the same thing; a known grade beats an unknown one."""
+    if a is None or a.grade is None:
+        return b if a is None or b.grade is not None else a
+    return b if b.grade is not None and b.grade < a.grade else a
+
+
+class Profile:
+    """The passes a student holds, as entered (`entries`) and as they count (`csec`, `units`, `whole`, `gce`, `gpa`).
+
+    Failed grades are dropped; a subject (or unit) given twice keeps its better grade. A GCE O-Level pass counts as a
+    CSEC pass of its equivalent subject, a GCE A-Level pass as the whole CAPE subject; a whole CAPE subject is all its
+    units, graded by the worse of them.
+    """
+
+    def __init__(self, refs: Iterable[SubjectRef] = (), subjects: SubjectList | None = None):
+        self.subjects = subjects = subjects or SubjectList.default()
+        entries: dict[tuple[Subject, int | None], SubjectRef] = {}
+        self.gpa: int | None = None
+        for ref in refs:
+            if ref.subject.level == DEGREE:
+                self.gpa = max(self.gpa or 0, ref.min_gpa or 0)
+            elif is_pass(ref.subject.level, ref.min_grade):
+                kept = entries.get(ref.part)
+                entries[ref.part] = _better(kept and Credit(kept.min_grade, kept), Credit(ref.min_grade, ref)).source
+        self.entries = tuple(entries.values())
+        self.csec: dict[Subject, Credit] = {}
+        self.units: dict[tuple[Subject, int], Credit] = {}
+        self.gce: dict[Subject, Credit] = {}
+        for ref in self.entries:
+            self._credit(ref, subjects)
+        self.whole = self._whole()
+        self.passes = {"CSEC": len(self.csec), "CAPE": len(self.whole)}
+
+    def _credit(self, ref: SubjectRef, subjects: SubjectList) -> None:
+        level, grade = ref.subject.level, ref.min_grade
+        if level == "CSEC":
+            self.csec[ref.subject] = _better(self.csec.get(ref.subject), Credit(grade, ref))
+            return
+        if level == "CAPE":
+            for unit in (ref.unit,) if ref.unit else range(1, subjects.units.get(ref.subject, 2) + 1):
+                self.units[(ref.subject, unit)] = _better(self.units.get((ref.subject, unit)), Credit(grade, ref))
+            return
+        self.gce[ref.subject] = _better(self.gce.get(ref.subject), Credit(grade, ref))
+        counted, cxc_grade = subjects.counts_as(ref.subject), subjects.cxc_grade(level, grade)
+        if level == "GCE O":
+            self.csec[counted] = _better(self.csec.get(counted), Credit(cxc_grade, ref))
+        else:
+            for unit in range(1, subjects.units.get(counted, 2) + 1):
+                self.units[(counted, unit)] = _better(self.units.get((counted, unit)), Credit(cxc_grade, ref))
+
+    def _whole(self) -> dict[Subject, Credit]:
+        held: dict[Subject, list[Credit]] = {}
+        for (subject, _), credit in self.units.items():
+            held.setdefault(subject, []).append(credit)
+        whole = {}
+        for subject, credits in held.items():
+            if len(credits) < self.subjects.units.get(subject, 2):
+                continue
+            grades = [c.grade for c in credits]
+            grade = None if None in grades else max(grades)
+            sources = {c.source for c in credits}
+            whole[subject] = Credit(grade, sources.pop() if len(sources) == 1 else SubjectRef(subject, grade))
+        return whole
+
+    @classmethod
+    def from_refs(cls, refs: Iterable[SubjectRef], subjects: SubjectList | None = None) -> "Profile":
+        return cls(refs, subjects)
+
+    def credit(self, ref: SubjectRef) -> Credit | None:
+        """What the student holds of what `ref` names, at whatever grade."""
+        level = ref.subject.level
+        if level == "CSEC":
+            return self.csec.get(ref.subject)
+        if level == "CAPE":
+            return self.units.get((ref.subject, ref.unit)) if ref.unit else self.whole.get(ref.subject)
+        return self.gce.get(ref.subject)
+
+    def meets(self, ref: SubjectRef) -> bool:
+        if ref.subject.level == DEGREE:
+            return self.gpa is not None and self.gpa >= (ref.min_gpa or 0)
+        credit = self.credit(ref)
+        return credit is not None and (ref.min_grade is None or (credit.grade is not None
+                                                                  and credit.grade <= ref.min_grade))
+
+    def partly(self, ref: SubjectRef) -> SubjectRef | None:
+        """What the student holds of the subject a reference they fail names (a worse grade, one unit of two)."""
+        credit = self.credit(ref)
+        if credit is None and ref.subject.level == "CAPE" and not ref.unit:
+            credit = self.units.get((ref.subject, 1)) or self.units.get((ref.subject, 2))
+        return credit.source if credit else None
+
+    def holds(self, subject: Subject) -> bool:
+        """Whether the student has any pass of this CSEC or CAPE subject (one unit is enough)."""
+        if subject.level == "CSEC":
+            return subject in self.csec
+        return (subject, 1) in self.units or (subject, 2) in self.units
+
+    def excluded(self, not_counted: tuple[Subject, ...]) -> frozenset[Subject]:
+        """The subjects, as they count, that a scheme's `not_counted` takes out of its counts."""
+        return frozenset(self.subjects.counts_as(s) for s in not_counted)
+
+    def counted(self, level: str, excluded: frozenset[Subject]) -> tuple[int, tuple[str, ...]]:
+        """The passes at a level that count, and the held ones that do not."""
+        held = self.csec if level == "CSEC" else self.whole
+        dropped = tuple(str(held[s].source) for s in held if s in excluded)
+        return len(held) - len(dropped), dropped
+
+    def counted_units(self, excluded: frozenset[Subject]) -> tuple[int, tuple[str, ...]]:
+        dropped = [self.units[part].source for part in self.units if part[0] in excluded]
+        return len(self.units) - len(dropped), tuple(dict.fromkeys(str(s) for s in dropped))
+
+    def met_keys(self) -> list[str]:
+        """Every reference key this profile meets (the associate degree aside: its GPA is compared, not listed), so a
+        query can test membership instead of grades."""
+        keys = []
+        credits = [*((s.key, c) for s, c in self.csec.items() if s.level == "CSEC"),
+                   *((s.key, c) for s, c in self.gce.items()),
+                   *((f"{s.key} U{u}", c) for (s, u), c in self.units.items() if s.level == "CAPE"),
+                   *((s.key, c) for s, c in self.whole.items() if s.level == "CAPE")]
+        for key, credit in credits:
+            keys.append(key)
+            if credit.grade is not None:
+                keys.extend(f"{key}@{g}" for g in range(credit.grade, 8))
+        return keys
+
+    def __iter__(self):
+        return iter(self.entries)
+
+
+@dataclass(frozen=True)
+class PassesCheck:
     level: str
-    short: int
+    needed: int
+    counted: int
+    not_counted: tuple[str, ...] = ()
+
+    @property
+    def met(self) -> bool:
+        return self.counted >= self.needed
+
+    @property
+    def short(self) -> int:
+        return max(0, self.needed - self.counted)
+
+    def as_dict(self) -> dict:
+        return {"kind": "passes", "met": self.met, "level": self.level, "needed": self.needed,
+                "counted": self.counted, "short": self.short, "not_counted": list(self.not_counted), "text": str(self)}
 
     def __str__(self) -> str:
+        if self.met:
+            return f"{self.counted} {self.level} passes (needs {self.needed})"
         return f"needs {self.short} more {self.level} pass{'es' if self.short > 1 else ''}"
 
 
 @dataclass(frozen=True)
-class MissingSubject:
-    ref: SubjectRef
+class UnitsCheck:
+    needed: int
+    counted: int
+    not_counted: tuple[str, ...] = ()
+
+    met = PassesCheck.met
+    short = PassesCheck.short
+
+    def as_dict(self) -> dict:
+        return {"kind": "units", "met": self.met, "needed": self.needed, "counted": self.counted,
+                "short": self.short, "not_counted": list(self.not_counted), "text": str(self)}
 
     def __str__(self) -> str:
-        return f"missing {self.ref}"
+        if self.met:
+            return f"{self.counted} CAPE units (needs {self.needed})"
+        return f"needs {self.short} more CAPE unit{'s' if self.short > 1 else ''}"
 
 
 @dataclass(frozen=True)
-class CombinationShort:
-    combination: Combination
-    short: int
-    unmet_options: tuple[SubjectRef, ...]
+class SubjectCheck:
+    ref: SubjectRef
+    by: SubjectRef | None  # what meets it
+    held: SubjectRef | None = None  # what the student holds of it when that is not enough
+
+    @property
+    def met(self) -> bool:
+        return self.by is not None
+
+    def as_dict(self) -> dict:
+        return {"kind": "subject", "met": self.met, "subject": str(self.ref), "by": _label(self.by),
+                "held": _label(self.held), "text": str(self)}
 
     def __str__(self) -> str:
+        return f"has {self.ref}" if self.met else f"missing {self.ref}"
+
+
+@dataclass(frozen=True)
+class DegreeCheck:
+    ref: SubjectRef
+    gpa: int | None
+
+    @property
+    def met(self) -> bool:
+        return self.gpa is not None and self.gpa >= (self.ref.min_gpa or 0)
+
+    def as_dict(self) -> dict:
+        return {"kind": "associate_degree", "met": self.met, "min_gpa": (self.ref.min_gpa or 0) / 100,
+                "gpa": None if self.gpa is None else self.gpa / 100, "text": str(self)}
+
+    def __str__(self) -> str:
+        wanted = gpa_label(self.ref.min_gpa or 0)
+        if self.met:
+            return f"associate degree with GPA {gpa_label(self.gpa)} (needs {wanted})"
+        if self.gpa is None:
+            return f"missing {self.ref}"
+        return f"needs an associate degree GPA of {wanted} (has {gpa_label(self.gpa)})"
+
+
+@dataclass(frozen=True)
+class CombinationCheck:
+    combination: Combination
+    met_options: tuple[SubjectRef, ...]
+
+    @property
+    def met(self) -> bool:
+        return len(self.met_options) >= self.combination.need
+
+    @property
+    def short(self) -> int:
+        return max(0, self.combination.need - len(self.met_options))
+
+    @property
+    def unmet_options(self) -> tuple[SubjectRef, ...]:
+        return tuple(o for o in self.combination.options if o not in self.met_options)
+
+    def as_dict(self) -> dict:
+        return {"kind": "combination", "met": self.met, "need": self.combination.need,
+                "options": [str(o) for o in self.combination.options],
+                "met_options": [str(o) for o in self.met_options], "short": self.short, "text": str(self)}
+
+    def __str__(self) -> str:
+        if self.met:
+            return (f"{self.combination.need} of {len(self.combination.options)} options: "
+                    + ", ".join(str(o) for o in self.met_options))
         return f"needs {self.short} more of: " + ", ".join(str(o) for o in self.unmet_options)
 
 
-Unmet = PassesShort | MissingSubject | CombinationShort
+Check = PassesCheck | UnitsCheck | SubjectCheck | DegreeCheck | CombinationCheck
 
 
-def unmet(requirements: Requirements, profile: Profile) -> list[Unmet]:
-    """The requirements the profile fails, one entry each; empty means eligible."""
-    found: list[Unmet] = []
+def _label(ref: SubjectRef | None) -> str | None:
+    return None if ref is None else str(ref)
+
+
+def ref_check(ref: SubjectRef, profile: Profile) -> SubjectCheck | DegreeCheck:
+    if ref.subject.level == DEGREE:
+        return DegreeCheck(ref, profile.gpa)
+    if profile.meets(ref):
+        return SubjectCheck(ref, profile.credit(ref).source)
+    return SubjectCheck(ref, None, profile.partly(ref))
+
+
+def checks(requirements: Requirements, profile: Profile) -> list[Check]:
+    """Each requirement of a scheme, met or not, in the order the catalogue gives them."""
+    found: list[Check] = []
+    excluded = profile.excluded(requirements.not_counted) if requirements.not_counted else frozenset()
     for level, needed in (("CSEC", requirements.csec_passes), ("CAPE", requirements.cape_passes)):
-        if profile.passes[level] < needed:
-            found.append(PassesShort(level, needed - profile.passes[level]))
-    found.extend(MissingSubject(ref) for ref in requirements.mandatory if not profile.meets(ref))
+        if needed:
+            found.append(PassesCheck(level, needed, *profile.counted(level, excluded)))
+    if requirements.cape_units:
+        found.append(UnitsCheck(requirements.cape_units, *profile.counted_units(excluded)))
+    found.extend(ref_check(ref, profile) for ref in requirements.mandatory)
     for combination in requirements.combinations:
-        missing = tuple(o for o in combination.options if not profile.meets(o))
-        met = len(combination.options) - len(missing)
-        if met < combination.need:
-            found.append(CombinationShort(combination, combination.need - met, missing))
+        found.append(CombinationCheck(combination, tuple(o for o in combination.options if profile.meets(o))))
     return found
+
+
+def unmet(requirements: Requirements, profile: Profile) -> list[Check]:
+    """The requirements the profile fails, one entry each; empty means the scheme is met."""
+    return [c for c in checks(requirements, profile) if not c.met]
 
 
 def is_eligible(requirements: Requirements, profile: Profile) -> bool:
     return not unmet(requirements, profile)
 
 
-def reasons(requirements: Requirements, profile: Profile) -> list[str]:
-    """Why an eligible profile qualifies, one phrase per requirement met."""
-    found = []
-    for level, needed in (("CSEC", requirements.csec_passes), ("CAPE", requirements.cape_passes)):
-        if needed:
-            found.append(f"{profile.passes[level]} {level} passes (needs {needed})")
-    found.extend(f"has {ref}" for ref in requirements.mandatory if profile.meets(ref))
-    for combination in requirements.combinations:
-        met = [str(o) for o in combination.options if profile.meets(o)]
-        found.append(f"{combination.need} of {len(combination.options)} options: " + ", ".join(met))
-    return found
+def reasons(requirements: Requirements, profile: Profile) -> list[Check]:
+    """Why a profile meets a scheme: its requirements, each met."""
+    return [c for c in checks(requirements, profile) if c.met]
+
+
+@dataclass(frozen=True)
+class Route:
+    """How a student stands with one scheme of a programme."""
+
+    scheme: Scheme
+    checks: list[Check]
+
+    @property
+    def gaps(self) -> list[Check]:
+        return [c for c in self.checks if not c.met]
+
+
+def route(programme: Programme, profile: Profile) -> Route:
+    """The scheme that describes the student best: a met one with the fewest conditions, else the one failing the
+    fewest requirements (the first of equals, in catalogue order)."""
+    routes = [Route(s, checks(s.requirements, profile)) for s in programme.schemes]
+    return min(routes, key=lambda r: (len(r.gaps), len(r.scheme.conditions) if not r.gaps else 0))
+
+
+def eligible(programme: Programme, profile: Profile) -> bool:
+    return any(is_eligible(s.requirements, profile) for s in programme.schemes)

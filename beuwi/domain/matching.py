@@ -1,27 +1,49 @@
 """Matching a profile against a whole catalogue: eligible programmes, near misses and suggestions."""
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Iterable, Sequence
 
-from .eligibility import CombinationShort, MissingSubject, PassesShort, Profile, Unmet, unmet
-from .programme import Programme
-from .subjects import Subject
+from .eligibility import Check, Profile, Route, eligible, route
+from .programme import Programme, Scheme
+from .subjects import PASS_LEVELS, Subject, SubjectRef
 
 SUGGESTIONS = 5
+KINDS = ("subject", "unit", "grade")
 
 
 @dataclass(frozen=True)
 class NearMiss:
     programme: Programme
-    missing: Unmet
+    missing: Check
+    scheme: Scheme
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One thing a student could add: a subject not held, the missing unit of a held CAPE subject, or a better grade
+    of a subject entered with a grade. `ref` is what they would enter (and `replaces` what it takes the place of);
+    `assumed` is what is counted, a new subject or unit passed at grade I."""
+
+    kind: str
+    ref: SubjectRef
+    assumed: SubjectRef
+    replaces: SubjectRef | None = None
+
+    def apply(self, profile: Profile) -> Profile:
+        return Profile([*(e for e in profile.entries if e != self.replaces), self.assumed], profile.subjects)
 
 
 @dataclass(frozen=True)
 class Suggestion:
-    subject: Subject
+    ref: SubjectRef
     unlocks: int
+    kind: str = "subject"
+    replaces: SubjectRef | None = None
+
+    @property
+    def subject(self) -> Subject:
+        return self.ref.subject
 
 
 @dataclass(frozen=True)
@@ -32,49 +54,62 @@ class Match:
 
 
 def match(programmes: Sequence[Programme], profile: Profile, suggestions: int = SUGGESTIONS) -> Match:
-    """Near misses fail exactly one requirement; suggestions are the subjects that open the most programmes."""
-    eligible, near, failing = [], [], []
+    """Near misses are programmes whose closest scheme fails exactly one requirement; suggestions are what opens the
+    most programmes, each programme counted once."""
+    found, near, failing = [], [], []
     for programme in programmes:
-        gaps = unmet(programme.requirements, profile)
-        if not gaps:
-            eligible.append(programme)
+        best: Route = route(programme, profile)
+        if not best.gaps:
+            found.append(programme)
             continue
-        if len(gaps) == 1:
-            near.append(NearMiss(programme, gaps[0]))
-        failing.append((programme, gaps))
-    return Match(eligible, near, _suggest(programmes, failing, profile, suggestions))
+        if len(best.gaps) == 1:
+            near.append(NearMiss(programme, best.gaps[0], best.scheme))
+        failing.append(programme)
+    ranked = rank(((c, sum(1 for p in failing if eligible(p, c.apply(profile))))
+                   for c in candidates(profile, referenced(programmes))), suggestions)
+    return Match(found, near, ranked)
 
 
-def _suggest(programmes, failing, profile: Profile, limit: int) -> list[Suggestion]:
-    candidates = _referenced(programmes) - set(profile)
-    unlocks: Counter[Subject] = Counter()
-    for _, gaps in failing:
-        unlocks.update(_fixes(gaps, candidates))
-    ranked = sorted(unlocks.items(), key=lambda item: (-item[1], item[0].name, item[0].level))
-    return [Suggestion(subject, count) for subject, count in ranked[:limit]]
-
-
-def _fixes(gaps: list[Unmet], candidates: set[Subject]) -> set[Subject]:
-    """The candidate subjects that, passed at grade I, would close every gap at once."""
-    fixes = candidates
-    for gap in gaps:
-        if isinstance(gap, PassesShort):
-            if gap.short > 1:
-                return set()
-            fixes = {s for s in fixes if s.level == gap.level}
-        elif isinstance(gap, MissingSubject):
-            fixes = fixes & {gap.ref.subject}
-        elif isinstance(gap, CombinationShort):
-            if gap.short > 1:
-                return set()
-            fixes = fixes & {o.subject for o in gap.unmet_options}
-        if not fixes:
-            break
-    return fixes
-
-
-def _referenced(programmes: Sequence[Programme]) -> set[Subject]:
-    subjects = set()
+def referenced(programmes: Iterable[Programme]) -> dict[Subject, set[int]]:
+    """The CSEC and CAPE subjects the catalogue's requirements name, with the minimum grades they ask of each."""
+    grades: dict[Subject, set[int]] = {}
     for programme in programmes:
-        subjects.update(r.subject for r in programme.requirements.refs)
-    return subjects
+        for ref in programme.refs:
+            if ref.subject.level in PASS_LEVELS:
+                grades.setdefault(ref.subject, set()).update(() if ref.min_grade is None else (ref.min_grade,))
+    return grades
+
+
+def candidates(profile: Profile, grades: dict[Subject, set[int]]) -> list[Candidate]:
+    found = []
+    for subject in grades:
+        if not profile.holds(subject):
+            found.append(Candidate("subject", SubjectRef(subject), SubjectRef(subject, 1)))
+    for entry in profile.entries:
+        subject, other = entry.subject, 3 - (entry.unit or 0)
+        if entry.unit and (subject, other) not in profile.units:  # completing a subject counts even if none names it
+            found.append(Candidate("unit", SubjectRef(subject, None, other), SubjectRef(subject, 1, other)))
+        if entry.min_grade is not None and subject in grades:
+            found.extend(Candidate("grade", entry.with_grade(g), entry.with_grade(g), entry)
+                         for g in sorted(grades[subject]) if g < entry.min_grade)
+    return found
+
+
+def rank(counted: Iterable[tuple[Candidate, int]], limit: int) -> list[Suggestion]:
+    """The candidates that open the most programmes. Of the better grades of one entry, the one named is the weakest
+    that opens as many as the best would."""
+    best_grade: dict[SubjectRef, tuple[Candidate, int]] = {}
+    kept = []
+    for candidate, unlocks in counted:
+        if not unlocks:
+            continue
+        if candidate.kind != "grade":
+            kept.append((candidate, unlocks))
+            continue
+        held = best_grade.get(candidate.replaces)
+        if held is None or unlocks > held[1] or (unlocks == held[1] and candidate.ref.min_grade > held[0].ref.min_grade):
+            best_grade[candidate.replaces] = (candidate, unlocks)
+    kept.extend(best_grade.values())
+    kept.sort(key=lambda item: (-item[1], item[0].ref.subject.name, item[0].ref.subject.level,
+                                KINDS.index(item[0].kind), str(item[0].ref)))
+    return [Suggestion(c.ref, n, c.kind, c.replaces) for c, n in kept[:limit]]

@@ -1,10 +1,11 @@
-"""Programmes and their entry requirements, with the text forms the CSV format and the graph share."""
+"""Programmes, their alternative schemes of entry and each scheme's requirements, with the text forms the CSV format
+and the graph share."""
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
 
-from .subjects import LOWEST_PASS, SubjectError, SubjectList, SubjectRef, roman
+from .subjects import DEGREE, LOWEST_PASS, Subject, SubjectError, SubjectList, SubjectRef, grade_label
 
 
 @dataclass(frozen=True)
@@ -20,10 +21,15 @@ class Combination:
 
 @dataclass(frozen=True)
 class Requirements:
+    """What one scheme of entry asks for. `not_counted` subjects do not count toward the pass and unit counts
+    (they may still meet a mandatory reference or a combination)."""
+
     csec_passes: int = 0
     cape_passes: int = 0
     mandatory: tuple[SubjectRef, ...] = ()
     combinations: tuple[Combination, ...] = ()
+    cape_units: int = 0
+    not_counted: tuple[Subject, ...] = ()
 
     @property
     def refs(self) -> tuple[SubjectRef, ...]:
@@ -34,18 +40,43 @@ class Requirements:
         return {
             "csec_passes": self.csec_passes,
             "cape_passes": self.cape_passes,
+            "cape_units": self.cape_units,
             "mandatory": [str(r) for r in self.mandatory],
             "combinations": [str(c) for c in self.combinations],
+            "not_counted": [str(s) for s in self.not_counted],
         }
 
     @classmethod
-    def from_text(cls, subjects: SubjectList, csec_passes=0, cape_passes=0, mandatory=(), combinations=()):
+    def from_text(cls, subjects: SubjectList, csec_passes=0, cape_passes=0, mandatory=(), combinations=(),
+                  cape_units=0, not_counted=()):
         return cls(
             int(csec_passes or 0),
             int(cape_passes or 0),
             tuple(requirement_ref(subjects, m) for m in mandatory),
             tuple(parse_combination(subjects, c) for c in combinations),
+            int(cape_units or 0),
+            tuple(uncounted_subject(subjects, s) for s in not_counted),
         )
+
+
+@dataclass(frozen=True)
+class Scheme:
+    """One route into a programme; the programme is open to a student who meets any of its schemes.
+    `conditions` are what no exam shows (an interview, a portfolio), passed on to the student, never checked."""
+
+    requirements: Requirements = field(default_factory=Requirements)
+    label: str = ""
+    conditions: tuple[str, ...] = ()
+
+    def as_text(self) -> dict:
+        return {"label": self.label, **self.requirements.as_text(), "conditions": list(self.conditions)}
+
+    @classmethod
+    def from_text(cls, subjects: SubjectList, text: dict) -> "Scheme":
+        fields = {k: text[k] for k in ("csec_passes", "cape_passes", "mandatory", "combinations", "cape_units",
+                                        "not_counted") if k in text}
+        return cls(Requirements.from_text(subjects, **fields), text.get("label", ""),
+                   tuple(text.get("conditions") or ()))
 
 
 @dataclass(frozen=True)
@@ -63,7 +94,16 @@ class Programme:
     url: str = ""
     description: str = ""
     careers: tuple[str, ...] = ()
-    requirements: Requirements = field(default_factory=Requirements)
+    schemes: tuple[Scheme, ...] = (Scheme(),)
+
+    @property
+    def refs(self) -> tuple[SubjectRef, ...]:
+        return tuple(ref for scheme in self.schemes for ref in scheme.requirements.refs)
+
+    @property
+    def conditions(self) -> tuple[str, ...]:
+        """Every scheme's conditions, once each."""
+        return tuple(dict.fromkeys(c for scheme in self.schemes for c in scheme.conditions))
 
     def summary(self) -> dict:
         """The fields a result list shows."""
@@ -78,6 +118,8 @@ class Programme:
             "part_time": self.part_time,
             "evening": self.evening,
             "duration": self.duration,
+            "schemes": [s.label for s in self.schemes if s.label],
+            "conditions": list(self.conditions),
         }
 
     def details(self) -> dict:
@@ -86,7 +128,6 @@ class Programme:
             "url": self.url,
             "description": self.description,
             "careers": list(self.careers),
-            "requirements": self.requirements.as_text(),
         }
 
 
@@ -95,10 +136,18 @@ def requirement_ref(subjects: SubjectList, text: str) -> SubjectRef:
     ref = subjects.ref(text)
     level = ref.subject.level
     if ref.min_grade is not None and ref.min_grade > LOWEST_PASS[level]:
-        raise SubjectError(
-            f"{text.strip()!r}: a minimum grade must be a pass grade ({level} I-{roman(LOWEST_PASS[level])})"
-        )
+        passes = f"{grade_label(1, level)}-{grade_label(LOWEST_PASS[level], level)}"
+        raise SubjectError(f"{text.strip()!r}: a minimum grade must be a pass grade ({level} {passes})")
     return ref
+
+
+def uncounted_subject(subjects: SubjectList, text: str) -> Subject:
+    """A `not_counted` entry: a whole subject, without unit or grade."""
+    ref = subjects.ref(text)
+    if ref.subject.level == DEGREE or ref.unit or ref.min_grade is not None:
+        raise SubjectError(f"{text.strip()!r}: not_counted names whole subjects, like 'Caribbean Studies (CAPE)', "
+                           "without a unit or grade", (str(ref.subject),) if ref.subject.level != DEGREE else ())
+    return ref.subject
 
 
 _COMBINATION = re.compile(r"^\s*(?P<need>-?\d+)\s+of\s+(?P<options>.+)$", re.IGNORECASE | re.DOTALL)
@@ -111,7 +160,7 @@ def parse_combination(subjects: SubjectList, text: str) -> Combination:
         raise SubjectError(f"{text.strip()!r} is not a combination like '2 of Biology (CSEC) | Chemistry (CSEC)'")
     need = int(match["need"])
     options = tuple(requirement_ref(subjects, o) for o in match["options"].split("|") if o.strip())
-    if len({o.subject for o in options}) != len(options):
+    if len({o.part for o in options}) != len(options):
         raise SubjectError(f"{text.strip()!r} names the same subject twice")
     if need < 1:
         raise SubjectError(f"{text.strip()!r}: the number needed must be at least 1")
