@@ -234,7 +234,7 @@ V2_MISTAKES = [
 ]
 
 
-@pytest.mark.parametrize("row, column, value, words", V2_MISTAKES, ids=[m[2] for m in V2_MISTAKES])
+@pytest.mark.parametrize("row, column, value, words", V2_MISTAKES, ids=[f"{m[1]}={m[2]}" for m in V2_MISTAKES])
 def test_v2_errors_file_reports_each_mistake_on_its_row_and_column(v2_errors, row, column, value, words):
     _, errors = v2_errors
     error = errors[(row, column)]
