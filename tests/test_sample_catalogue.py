@@ -36,9 +36,9 @@ def labels(refs):
     return {str(r) for r in refs}
 
 
-def profile(*labels):
+def profile(*names):
     subjects = SubjectList.default()
-    return Profile([subjects.ref(label) for label in labels])
+    return Profile([subjects.ref(name) for name in names])
 
 
 def test_sample_catalogue_loads_with_zero_errors(sample):
