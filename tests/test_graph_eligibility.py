@@ -2,8 +2,8 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from beuwi.domain import Profile, Programme, Requirements, SubjectList, is_eligible
-from beuwi.domain.subjects import LOWEST_GRADE, LOWEST_PASS
+from beuwi.domain import Profile, Programme, Requirements, Scheme, SubjectList, SubjectRef, eligible
+from beuwi.domain.subjects import DEGREE, LOWEST_GRADE, LOWEST_PASS
 from beuwi.graph.neo4j_store import Neo4jStore
 
 from .strategies import SUBJECTS, catalogues, profiles
@@ -14,17 +14,25 @@ SMALL_SHAPES = dict(max_mandatory=3, max_combinations=3, max_options=5, max_need
 
 
 def meeting(ref):
-    """Entries that just meet the reference."""
+    """Entries that just meet the reference (for a unit, the unit or the whole subject)."""
+    if ref.subject.level == DEGREE:
+        return [ref, SubjectRef(ref.subject, min_gpa=min(430, ref.min_gpa + 10))]
     grade = ref.min_grade
-    return [(ref.subject, g) for g in ([grade, max(1, grade - 1)] if grade else [None, LOWEST_PASS[ref.subject.level]])]
+    grades = [grade, max(1, grade - 1)] if grade else [None, LOWEST_PASS[ref.subject.level]]
+    return [SubjectRef(ref.subject, g, unit) for g in grades for unit in {ref.unit, None}]
 
 
 def failing(ref):
-    """Entries that just fail it: no grade or one grade short for a graded reference, a failed grade otherwise."""
+    """Entries that just fail it: no grade or one grade short for a graded reference, a failed grade otherwise, the
+    other unit for a unit, a lower GPA."""
+    if ref.subject.level == DEGREE:
+        return [SubjectRef(ref.subject, min_gpa=ref.min_gpa - 10)] if ref.min_gpa else []
     level, grade = ref.subject.level, ref.min_grade
+    other = [SubjectRef(ref.subject, ref.min_grade, 3 - ref.unit)] if ref.unit else []
     if grade is None:
-        return [(ref.subject, LOWEST_PASS[level] + 1)]
-    return [(ref.subject, None)] + ([(ref.subject, grade + 1)] if grade < LOWEST_GRADE[level] else [])
+        return [SubjectRef(ref.subject, LOWEST_PASS[level] + 1, ref.unit), *other]
+    return [SubjectRef(ref.subject, None, ref.unit), *other] + (
+        [SubjectRef(ref.subject, grade + 1, ref.unit)] if grade < LOWEST_GRADE[level] else [])
 
 
 @st.composite
@@ -34,7 +42,7 @@ def near_profiles(draw, programmes):
     Random profiles almost never meet the original shapes' requirements, which would leave the mandatory and
     combination counting barely tested.
     """
-    requirements = draw(st.sampled_from(programmes)).requirements
+    requirements = draw(st.sampled_from(draw(st.sampled_from(programmes)).schemes)).requirements
     refs = list(requirements.mandatory)
     for combination in requirements.combinations:
         most = min(len(combination.options), combination.need + 1)
@@ -45,7 +53,7 @@ def near_profiles(draw, programmes):
         spoilt = draw(st.integers(0, len(refs) - 1))
         entries[spoilt:spoilt + 1] = draw(st.sampled_from([[], *([e] for e in failing(refs[spoilt]))]))
     passes = draw(st.lists(st.sampled_from(SUBJECTS), max_size=10, unique=True))  # for the pass counts
-    return Profile([*entries, *((subject, None) for subject in passes)])
+    return Profile([*entries, *(SubjectRef(subject) for subject in passes)])
 
 
 @st.composite
@@ -56,7 +64,7 @@ def cases(draw, max_size, **shape):
 
 
 def expected(programmes, profile):
-    return [p.id for p in programmes if is_eligible(p.requirements, profile)]
+    return [p.id for p in programmes if eligible(p, profile)]
 
 
 def check(store, programmes, profile_list):
@@ -81,16 +89,16 @@ def explore(store, strategy, *, falkordb: int, neo4j: int) -> None:
 
 
 def test_original_benchmark_shapes(graph_store):
-    explore(graph_store, cases(max_size=10, **ORIGINAL_SHAPES), falkordb=40, neo4j=12)
+    explore(graph_store, cases(max_size=10, v2=False, **ORIGINAL_SHAPES), falkordb=30, neo4j=8)
 
 
-def test_small_shapes(graph_store):
-    explore(graph_store, cases(max_size=12, **SMALL_SHAPES), falkordb=30, neo4j=8)
+def test_small_shapes_with_units_schemes_uncounted_subjects_gce_and_associate_degrees(graph_store):
+    explore(graph_store, cases(max_size=12, **SMALL_SHAPES), falkordb=40, neo4j=10)
 
 
 def test_edge_cases(graph_store):
     def p(pid, **req):
-        return Programme(pid, pid, "F", requirements=Requirements.from_text(S, **req))
+        return Programme(pid, pid, "F", schemes=(Scheme(Requirements.from_text(S, **req)),))
 
     programmes = [
         p("none"),

@@ -4,10 +4,15 @@ Every value travels as a parameter; only the fixed label and property names belo
 
 Model: (:Catalogue {id, created, source, programmes, checksum, status, active}); per version, with a `catalogue`
 property:
-(:Programme)-[:REQUIRES {ref}]->(:Subject) for mandatory references and
-(:Programme)-[:HAS]->(:Combination {need})-[:OPTION {ref}]->(:Subject) for "n of" groups. `ref` is the
-reference's key ("chemistry|CAPE@2"), so eligibility is a membership test against the keys a profile meets.
-Programmes also keep their requirements as text lists, which is how whole programmes are read back.
+(:Programme)-[:HAS_SCHEME]->(:Scheme {key, position, csec_passes, cape_passes, cape_units, not_counted}) for each
+route into the programme (one for a programme without alternatives); per scheme
+(:Scheme)-[:REQUIRES {ref, gpa}]->(:Subject) for mandatory references and
+(:Scheme)-[:HAS]->(:Combination {need})-[:OPTION {ref, gpa}]->(:Subject) for "n of" groups. `ref` is the
+reference's key ("chemistry|CAPE@2", "sociology|CAPE U1"), so eligibility is a membership test against the keys a
+profile meets; an associate degree's reference has its lowest GPA in hundredths as `gpa` (NO_GPA on every other), and
+is met by a GPA at least that. `not_counted` lists the keys of the subjects, as they count, that the scheme's pass and
+unit counts leave out. Programmes also keep their schemes as JSON text (`schemes`), which is how whole programmes are
+read back; versions loaded before schemes existed have the v1 text lists instead, and are read as one scheme.
 A version's `status` goes 'loading' -> 'ready' -> 'deleting'; only a ready one is listed, activated or read, and a
 reader checks it again after its last page, with the count and the checksum of what it read.
 
@@ -65,10 +70,13 @@ INDEXES = (
     ("Subject", "catalogue"),
     ("Subject", "key"),
     ("Combination", "catalogue"),
+    ("Scheme", "catalogue"),
+    ("Scheme", "key"),
 )
+NO_GPA = 10_000  # on references that are not an associate degree: above every GPA, so never met by one
 NEO4J_INDEX = "CREATE INDEX {label}_{prop} IF NOT EXISTS FOR (n:{label}) ON (n.{prop})"
 FALKORDB_INDEX = "CREATE INDEX FOR (n:{label}) ON (n.{prop})"
-VERSION_LABELS = ("Combination", "Programme", "Subject")  # deleted in this order, then the Catalogue node
+VERSION_LABELS = ("Combination", "Scheme", "Programme", "Subject")  # deleted in this order, then the Catalogue node
 
 CATALOGUE = "MATCH (c:Catalogue {id: $id}) RETURN c {.*} AS catalogue"
 
@@ -88,21 +96,29 @@ CREATE (p:Programme {catalogue: $id})
 SET p += row
 """
 
-CREATE_MANDATORY = """
+CREATE_SCHEMES = """
 UNWIND $rows AS row
 MATCH (p:Programme {id: row.programme}) WHERE p.catalogue = $id
-MATCH (s:Subject {key: row.subject}) WHERE s.catalogue = $id
-CREATE (p)-[:REQUIRES {ref: row.ref}]->(s)
+CREATE (p)-[:HAS_SCHEME]->(:Scheme {catalogue: $id, key: row.key, position: row.position,
+                                    csec_passes: row.csec_passes, cape_passes: row.cape_passes,
+                                    cape_units: row.cape_units, not_counted: row.not_counted})
+"""
+
+CREATE_MANDATORY = """
+UNWIND $rows AS row
+MATCH (s:Scheme {key: row.scheme}) WHERE s.catalogue = $id
+MATCH (subject:Subject {key: row.subject}) WHERE subject.catalogue = $id
+CREATE (s)-[:REQUIRES {ref: row.ref, gpa: row.gpa}]->(subject)
 """
 
 CREATE_COMBINATIONS = """
 UNWIND $rows AS row
-MATCH (p:Programme {id: row.programme}) WHERE p.catalogue = $id
-CREATE (p)-[:HAS]->(c:Combination {catalogue: $id, need: row.need, position: row.position})
+MATCH (s:Scheme {key: row.scheme}) WHERE s.catalogue = $id
+CREATE (s)-[:HAS]->(c:Combination {catalogue: $id, need: row.need, position: row.position})
 WITH c, row
 UNWIND row.options AS option
-MATCH (s:Subject {key: option.subject}) WHERE s.catalogue = $id
-CREATE (c)-[:OPTION {ref: option.ref}]->(s)
+MATCH (subject:Subject {key: option.subject}) WHERE subject.catalogue = $id
+CREATE (c)-[:OPTION {ref: option.ref, gpa: option.gpa}]->(subject)
 """
 
 MARK_READY = "MATCH (c:Catalogue {id: $id}) SET c.status = 'ready' RETURN c {.*} AS catalogue"
@@ -138,18 +154,23 @@ MATCH (p:Programme {catalogue: $id}) WHERE p.position >= $start AND p.position <
 RETURN p {.*} AS programme ORDER BY p.position
 """
 
-# One round trip: pass counts first (cheap), then every mandatory reference, then every combination.
+# One round trip per search: counts first (cheap), then every mandatory reference, then every combination, per
+# scheme; a programme is eligible when any of its schemes is. $csec and $cape are the keys of the subjects the
+# profile has a CSEC pass / a whole CAPE subject of, $units a key per CAPE unit held, all as they count.
 ELIGIBLE = """
-MATCH (p:Programme {catalogue: $id})
-WHERE p.csec_passes <= $csec AND p.cape_passes <= $cape
-OPTIONAL MATCH (p)-[r:REQUIRES]->()
-WITH p, count(r) AS mandatory, count(CASE WHEN r.ref IN $met THEN 1 END) AS met
+MATCH (p:Programme {catalogue: $id})-[:HAS_SCHEME]->(s:Scheme)
+WHERE s.csec_passes <= size($csec) - size([k IN s.not_counted WHERE k IN $csec])
+  AND s.cape_passes <= size($cape) - size([k IN s.not_counted WHERE k IN $cape])
+  AND s.cape_units <= size($units) - size([k IN $units WHERE k IN s.not_counted])
+OPTIONAL MATCH (s)-[r:REQUIRES]->()
+WITH p, s, count(r) AS mandatory, count(CASE WHEN r.ref IN $met OR r.gpa <= $gpa THEN 1 END) AS met
 WHERE met = mandatory
-OPTIONAL MATCH (p)-[:HAS]->(c:Combination)
+OPTIONAL MATCH (s)-[:HAS]->(c:Combination)
 OPTIONAL MATCH (c)-[o:OPTION]->()
-WITH p, c, count(CASE WHEN o.ref IN $met THEN 1 END) AS hits
-WITH p, collect(CASE WHEN c IS NULL OR hits >= c.need THEN null ELSE 1 END) AS short
+WITH p, s, c, count(CASE WHEN o.ref IN $met OR o.gpa <= $gpa THEN 1 END) AS hits
+WITH p, s, collect(CASE WHEN c IS NULL OR hits >= c.need THEN null ELSE 1 END) AS short
 WHERE size(short) = 0
+WITH DISTINCT p
 RETURN p.id ORDER BY p.position
 """
 

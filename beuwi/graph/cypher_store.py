@@ -1,6 +1,7 @@
 """The catalogue logic both adapters share; each adapter only says how to run one query and map its errors."""
 from __future__ import annotations
 
+import json
 import secrets
 import sys
 from abc import abstractmethod
@@ -8,8 +9,7 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Sequence
 
-from beuwi.domain import Combination, Profile, Programme, Requirements, SubjectList
-from beuwi.domain.programme import requirement_ref
+from beuwi.domain import Profile, Programme, Requirements, Scheme, SubjectList, SubjectRef
 
 from . import cypher
 from .checksum import Checksum
@@ -56,18 +56,26 @@ class CypherStore(GraphStore):
     def _write_version(self, version_id: str, programmes: Sequence[Programme], rows: list[dict]) -> None:
         subjects = {}
         for p in programmes:
-            for ref in p.requirements.refs:
+            for ref in p.refs:
                 subjects[ref.subject.key] = {"key": ref.subject.key, "name": ref.subject.name, "level": ref.subject.level}
+        schemes = [(p, f"{p.id}#{i}", i, s) for p in programmes for i, s in enumerate(p.schemes)]
+        counts_as = SubjectList.default().counts_as
         self._batched(cypher.CREATE_SUBJECTS, version_id, list(subjects.values()))
         self._batched(cypher.CREATE_PROGRAMMES, version_id, rows)
+        self._batched(cypher.CREATE_SCHEMES, version_id, [
+            {"programme": p.id, "key": key, "position": i, "csec_passes": s.requirements.csec_passes,
+             "cape_passes": s.requirements.cape_passes, "cape_units": s.requirements.cape_units,
+             "not_counted": list(dict.fromkeys(counts_as(n).key for n in s.requirements.not_counted))}
+            for p, key, i, s in schemes
+        ])
         self._batched(cypher.CREATE_MANDATORY, version_id, [
-            {"programme": p.id, "subject": ref.subject.key, "ref": ref.key}
-            for p in programmes for ref in p.requirements.mandatory
+            {"scheme": key, "subject": ref.subject.key, **_ref(ref)}
+            for _, key, _, s in schemes for ref in s.requirements.mandatory
         ])
         self._batched(cypher.CREATE_COMBINATIONS, version_id, [
-            {"programme": p.id, "need": c.need, "position": i,
-             "options": [{"subject": o.subject.key, "ref": o.key} for o in c.options]}
-            for p in programmes for i, c in enumerate(p.requirements.combinations)
+            {"scheme": key, "need": c.need, "position": i,
+             "options": [{"subject": o.subject.key, **_ref(o)} for o in c.options]}
+            for _, key, _, s in schemes for i, c in enumerate(s.requirements.combinations)
         ])
 
     def _batched(self, query: str, version_id: str, rows: list[dict]) -> None:
@@ -135,8 +143,9 @@ class CypherStore(GraphStore):
                                       "recorded at load")
 
     def eligible_ids(self, version_id: str, profile: Profile) -> list[str]:
-        params = {"id": version_id, "csec": profile.passes["CSEC"], "cape": profile.passes["CAPE"],
-                  "met": profile.met_keys()}
+        params = {"id": version_id, "csec": [s.key for s in profile.csec], "cape": [s.key for s in profile.whole],
+                  "units": [s.key for s, _ in profile.units], "met": profile.met_keys(),
+                  "gpa": -1 if profile.gpa is None else profile.gpa}
         return [row[0] for row in self.run(cypher.ELIGIBLE, params)]
 
     def ping(self) -> None:
@@ -148,33 +157,41 @@ def _version(props: dict) -> CatalogueVersion:
                             bool(props.get("active")))
 
 
+def _ref(ref: SubjectRef) -> dict:
+    return {"ref": ref.key, "gpa": cypher.NO_GPA if ref.min_gpa is None else ref.min_gpa}
+
+
 def _properties(programme: Programme, position: int) -> dict:
     props = {name: getattr(programme, name) for name in (*TEXT_FIELDS, *FLAG_FIELDS)}
-    return {**props, **programme.requirements.as_text(), "id": programme.id, "position": position,
-            "careers": list(programme.careers)}
+    return {**props, "schemes": json.dumps([s.as_text() for s in programme.schemes], separators=(",", ":")),
+            "id": programme.id, "position": position, "careers": list(programme.careers)}
 
 
 def _programme(props: dict) -> Programme:
-    requirements = Requirements(
-        int(props.get("csec_passes", 0)), int(props.get("cape_passes", 0)),
-        tuple(_ref(text) for text in props.get("mandatory") or ()),
-        tuple(_combination(text) for text in props.get("combinations") or ()),
-    )
     return Programme(
-        id=props["id"], careers=tuple(sys.intern(c) for c in props.get("careers") or ()), requirements=requirements,
+        id=props["id"], careers=tuple(sys.intern(c) for c in props.get("careers") or ()), schemes=_schemes(props),
         **{name: sys.intern(props.get(name) or "") for name in TEXT_FIELDS},  # faculties, degrees... repeat
         **{name: bool(props.get(name)) for name in FLAG_FIELDS},
     )
 
 
-# Catalogues repeat the same few hundred references, so reading 100,000 programmes parses each text once.
+def _schemes(props: dict) -> tuple[Scheme, ...]:
+    """The schemes as written at load, or, for a version loaded before schemes, its one set of requirements."""
+    if "schemes" in props:
+        return _parsed_schemes(props["schemes"])
+    return (Scheme(_requirements(props.get("csec_passes", 0), props.get("cape_passes", 0),
+                                 tuple(props.get("mandatory") or ()), tuple(props.get("combinations") or ()))),)
+
+
+# Catalogues repeat the same few hundred requirement texts, so reading 100,000 programmes parses each text once.
 @lru_cache(maxsize=65536)
-def _ref(text: str):
-    return requirement_ref(SubjectList.default(), text)
+def _parsed_schemes(text: str) -> tuple[Scheme, ...]:
+    return tuple(Scheme(_requirements(s["csec_passes"], s["cape_passes"], tuple(s["mandatory"]),
+                                      tuple(s["combinations"]), s["cape_units"], tuple(s["not_counted"])),
+                        s["label"], tuple(s["conditions"])) for s in json.loads(text))
 
 
 @lru_cache(maxsize=65536)
-def _combination(text: str):
-    need, options = text.split(" of ", 1)  # as written by str(Combination), validated when it was loaded
-    return Combination(int(need), tuple(_ref(option.strip()) for option in options.split("|")))
-
+def _requirements(csec_passes, cape_passes, mandatory, combinations, cape_units=0, not_counted=()) -> Requirements:
+    return Requirements.from_text(SubjectList.default(), csec_passes, cape_passes, mandatory, combinations,
+                                  cape_units, not_counted)

@@ -3,11 +3,14 @@
 `beuwi.domain.match` stays the definition of a search's answer; `CompiledCatalogue.match` returns the same answer
 (a property test holds the two together) fast enough for catalogues of 100,000 programmes.
 
-Every distinct subject reference (a subject with an optional minimum grade) becomes an *atom*. A profile meets a
-set of atoms. Inverted lists from each atom to the mandatory entries and combination options naming it give, per
-programme, how many mandatory atoms are met and, per combination, how many options are met, at a cost that grows
-with what the profile meets rather than with the catalogue. A programme's *gaps* are exactly the domain's unmet
-requirements (pass counts, missing mandatory references, short combinations): none means eligible, one a near miss.
+The rows are the catalogue's *schemes* (a programme has one, or several alternative routes). Every distinct subject
+reference (a subject, or one CAPE unit, with an optional minimum grade; an associate degree's GPA) becomes an *atom*,
+and a profile meets a set of atoms (asked of the domain, atom by atom, for the subjects the profile holds). Inverted
+lists from each atom to the mandatory entries and combination options naming it give, per scheme, how many mandatory
+atoms are met and, per combination, how many options are met, at a cost that grows with what the profile meets
+rather than with the catalogue. A scheme's *gaps* are exactly the domain's unmet requirements (pass and unit counts
+less the subjects the scheme does not count, missing mandatory references, short combinations); a programme is
+eligible when one of its schemes has none and a near miss when its closest scheme has one.
 """
 from __future__ import annotations
 
@@ -16,11 +19,14 @@ from typing import Sequence
 
 import numpy as np
 
-from beuwi.domain import LEVELS, Match, NearMiss, Profile, Programme, Subject, SubjectRef, Suggestion, unmet
+from beuwi.domain import (Candidate, Match, NearMiss, Profile, Programme, Subject, SubjectList, SubjectRef, candidates,
+                          rank, referenced, route)
 from beuwi.domain.matching import SUGGESTIONS
+from beuwi.domain.subjects import ASSOCIATE_DEGREE
 
 _INDEX = np.int64
 _POSTING = np.int32
+COUNTS = ("CSEC", "CAPE", "units")  # what a scheme counts: CSEC passes, CAPE passes (whole subjects), CAPE units
 
 
 def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -50,19 +56,30 @@ class CappedMatch(Match):
 
 @dataclass(frozen=True)
 class _Gaps:
-    """The failing requirements of the *live* programmes: those one subject could still open.
+    """The failing requirements of the *live* schemes: those one addition could still open.
 
-    Every other programme misses mandatory references of two or more different subjects, so it is neither eligible,
-    nor a near miss, nor opened by any one subject, and is never looked at further.
+    Every other scheme misses mandatory references of two or more different subjects, so it is neither met, nor one
+    requirement short, nor opened by any one addition, and is never looked at further.
     """
 
-    live: np.ndarray  # programme indexes, in catalogue order
-    count: np.ndarray  # per live programme: how many requirements fail (0: eligible, 1: near miss)
-    passes_short: dict[str, np.ndarray]  # per level, per live programme
-    combinations: np.ndarray  # the live programmes' combination indexes
-    combination_owner: np.ndarray  # per one of those: its programme's position in `live`
+    live: np.ndarray  # scheme indexes, in catalogue order
+    count: np.ndarray  # per live scheme: how many requirements fail (0: met)
+    short: dict[str, np.ndarray]  # per count (COUNTS), per live scheme: how many it is short
+    combinations: np.ndarray  # the live schemes' combination indexes
+    combination_owner: np.ndarray  # per one of those: its scheme's position in `live`
     combination_short: np.ndarray  # per one of those: options still needed
     met: np.ndarray  # per atom
+    best: np.ndarray  # per programme: the fewest gaps of any of its live schemes (a large number if none is live)
+
+
+@dataclass(frozen=True)
+class _Effect:
+    """What one candidate adds: the atoms it newly meets, and the passes and units it adds where they count."""
+
+    candidate: Candidate
+    subject: Subject  # the subject it counts as, for the schemes that do not count it
+    atoms: np.ndarray
+    adds: dict[str, int]
 
 
 class CompiledCatalogue:
@@ -71,36 +88,45 @@ class CompiledCatalogue:
     def __init__(self, programmes: Sequence[Programme]):
         self.programmes = tuple(programmes)
         self._atoms: dict[SubjectRef, int] = {}
-        self._subjects: dict[Subject, int] = {}
-        mandatory_programme, mandatory_atom, repeats_subject = [], [], []
-        combination_need, option_count, combinations = [], [], []
-        option_atom: list[int] = []
+        scheme_programme, mandatory_scheme, mandatory_atom, repeats = [], [], [], []
+        combination_need, option_count, combinations, option_atom = [], [], [], []
+        needed = {count: [] for count in COUNTS}
+        uncounted_subject, uncounted_scheme = [], []
+        subject_list = SubjectList.default()
         for index, programme in enumerate(self.programmes):
-            requirements = programme.requirements
-            subjects = [ref.subject for ref in requirements.mandatory]
-            repeats_subject.append(len(set(subjects)) < len(subjects))
-            for ref in requirements.mandatory:
-                mandatory_programme.append(index)
-                mandatory_atom.append(self._atom(ref))
-            combinations.append(len(requirements.combinations))
-            for combination in requirements.combinations:
-                combination_need.append(combination.need)
-                option_count.append(len(combination.options))
-                option_atom.extend(self._atom(o) for o in combination.options)
-        atoms = len(self._atoms)
+            for scheme in programme.schemes:
+                row, requirements = len(scheme_programme), scheme.requirements
+                scheme_programme.append(index)
+                subjects = [ref.subject for ref in requirements.mandatory]
+                repeats.append(len(set(subjects)) < len(subjects))
+                for ref in requirements.mandatory:
+                    mandatory_scheme.append(row)
+                    mandatory_atom.append(self._atom(ref))
+                combinations.append(len(requirements.combinations))
+                for combination in requirements.combinations:
+                    combination_need.append(combination.need)
+                    option_count.append(len(combination.options))
+                    option_atom.extend(self._atom(o) for o in combination.options)
+                for count, value in zip(COUNTS, (requirements.csec_passes, requirements.cape_passes,
+                                                 requirements.cape_units)):
+                    needed[count].append(value)
+                for subject in dict.fromkeys(subject_list.counts_as(s) for s in requirements.not_counted):
+                    uncounted_subject.append(subject)
+                    uncounted_scheme.append(row)
+        schemes, atoms = len(scheme_programme), len(self._atoms)
         self._atom_refs = tuple(self._atoms)
-        self._atom_subject = np.asarray([self._subjects[r.subject] for r in self._atom_refs], _INDEX)
-        self._subject_list = tuple(self._subjects)
         self._atoms_of: dict[Subject, list[tuple[int, SubjectRef]]] = {}
         for ref, atom in self._atoms.items():
             self._atoms_of.setdefault(ref.subject, []).append((atom, ref))
+        self._grades = referenced(self.programmes)
 
-        # Entries of one programme (and options of one combination) are contiguous: start and count locate them.
+        self._scheme_programme = np.asarray(scheme_programme, _INDEX)
+        # Entries of one scheme (and options of one combination) are contiguous: start and count locate them.
         self._mandatory_atom = np.asarray(mandatory_atom, _POSTING)
-        self._mandatory_size = np.bincount(np.asarray(mandatory_programme, _INDEX), minlength=len(self.programmes))
+        self._mandatory_size = np.bincount(np.asarray(mandatory_scheme, _INDEX), minlength=schemes)
         self._mandatory_start = _starts(self._mandatory_size)
-        self._mandatory_by_atom = _postings(mandatory_atom, mandatory_programme, atoms)
-        self._repeats_subject = np.asarray(repeats_subject, bool)
+        self._mandatory_by_atom = _postings(mandatory_atom, mandatory_scheme, atoms)
+        self._repeats_subject = np.asarray(repeats, bool)
         self._combination_count = np.asarray(combinations, _INDEX)
         self._combination_start = _starts(self._combination_count)
         self._combination_need = np.asarray(combination_need, _INDEX)
@@ -109,36 +135,63 @@ class CompiledCatalogue:
         self._option_atom = np.asarray(option_atom, _POSTING)
         option_combination = np.repeat(np.arange(len(combination_need), dtype=_POSTING), self._option_count)
         self._options_by_atom = _postings(option_atom, option_combination, atoms)
-        self._passes_needed = {
-            "CSEC": np.asarray([p.requirements.csec_passes for p in self.programmes], _INDEX),
-            "CAPE": np.asarray([p.requirements.cape_passes for p in self.programmes], _INDEX),
-        }
-        self._subject_level = {level: np.asarray([s.level == level for s in self._subject_list]) for level in LEVELS}
+        self._needed = {count: np.asarray(values, _INDEX) for count, values in needed.items()}
+        self._uncounted: dict[Subject, np.ndarray] = {}
+        for subject, row in zip(uncounted_subject, uncounted_scheme):
+            self._uncounted.setdefault(subject, []).append(row)
+        self._uncounted = {s: np.asarray(rows, _INDEX) for s, rows in self._uncounted.items()}
 
     def warm_up(self) -> None:
         """Run one search through every step, so the first student does not pay one-off costs (lazy imports)."""
-        self.match(Profile((s, None) for s in self._subject_list[:1]))
+        self.match(Profile(SubjectRef(ref.subject) for ref in self._atom_refs[:1]))
 
     def _atom(self, ref: SubjectRef) -> int:
-        self._subjects.setdefault(ref.subject, len(self._subjects))
         return self._atoms.setdefault(ref, len(self._atoms))
 
     def match(self, profile: Profile, suggestions: int = SUGGESTIONS, near_misses: int | None = None) -> CappedMatch:
         """What `beuwi.domain.match` answers; `near_misses` caps how many near misses are described."""
         gaps = self._gaps(profile)
-        eligible = [self.programmes[i] for i in gaps.live[gaps.count == 0]]
-        near_index = gaps.live[gaps.count == 1]
-        near = [NearMiss(p, unmet(p.requirements, profile)[0])
-                for p in (self.programmes[i] for i in near_index[:near_misses])]
+        eligible = [self.programmes[i] for i in np.flatnonzero(gaps.best == 0)]
+        near_index = np.flatnonzero(gaps.best == 1)
+        near = []
+        for programme in (self.programmes[i] for i in near_index[:near_misses]):
+            best = route(programme, profile)
+            near.append(NearMiss(programme, best.gaps[0], best.scheme))
         return CappedMatch(eligible, near, self._suggest(profile, gaps, suggestions), len(near_index))
 
-    def _gaps(self, profile: Profile) -> _Gaps:
+    def _met(self, profile: Profile) -> np.ndarray:
         met = np.zeros(len(self._atom_refs), bool)
-        for subject, grade in profile.grades.items():
+        held = [*profile.csec, *(s for s, _ in profile.units), *profile.gce]
+        if profile.gpa is not None:
+            held.append(ASSOCIATE_DEGREE)
+        for subject in dict.fromkeys(held):
             for atom, ref in self._atoms_of.get(subject, ()):
-                met[atom] = ref.met_by(grade, True)
+                met[atom] = profile.meets(ref)
+        return met
+
+    def _counted(self, profile: Profile) -> dict[str, np.ndarray | int]:
+        """Per count, what the profile has, less (per scheme, where some scheme does not count a held subject) what
+        each scheme does not count."""
+        held = {"CSEC": {s: 1 for s in profile.csec}, "CAPE": {s: 1 for s in profile.whole}, "units": {}}
+        for subject, _ in profile.units:
+            held["units"][subject] = held["units"].get(subject, 0) + 1
+        counted = {}
+        for count, amounts in held.items():
+            total = sum(amounts.values())
+            dropped = [(self._uncounted[s], n) for s, n in amounts.items() if s in self._uncounted]
+            if not dropped:
+                counted[count] = total
+                continue
+            rows = np.concatenate([rows for rows, _ in dropped])
+            weights = np.concatenate([np.full(len(rows), n) for rows, n in dropped])
+            counted[count] = total - np.bincount(rows, weights, minlength=len(self._scheme_programme)).astype(_INDEX)
+        return counted
+
+    def _gaps(self, profile: Profile) -> _Gaps:
+        met = self._met(profile)
         met_atoms = np.flatnonzero(met)
-        mandatory_met = np.bincount(_concat(self._mandatory_by_atom, met_atoms), minlength=len(self.programmes))
+        mandatory_met = np.bincount(_concat(self._mandatory_by_atom, met_atoms),
+                                    minlength=len(self._scheme_programme))
         missing = self._mandatory_size - mandatory_met
         live = np.flatnonzero((missing <= 1) | self._repeats_subject)
 
@@ -148,58 +201,108 @@ class CompiledCatalogue:
         combination_short = self._combination_need[combinations] - options_met[combinations]
 
         count = missing[live] + np.bincount(owner[combination_short > 0], minlength=len(live))
-        passes_short = {}
-        for level in LEVELS:
-            passes_short[level] = np.maximum(self._passes_needed[level][live] - profile.passes[level], 0)
-            count += passes_short[level] > 0
-        return _Gaps(live, count, passes_short, combinations, owner, combination_short, met)
+        short = {}
+        for name, counted in self._counted(profile).items():
+            have = counted[live] if isinstance(counted, np.ndarray) else counted
+            short[name] = np.maximum(self._needed[name][live] - have, 0)
+            count += short[name] > 0
+        best = np.full(len(self.programmes), np.iinfo(_INDEX).max, _INDEX)
+        programme = self._scheme_programme[live]
+        starts = _runs(programme)
+        if len(live):
+            best[programme[starts]] = np.minimum.reduceat(count, starts)
+        return _Gaps(live, count, short, combinations, owner, combination_short, met, best)
 
-    def _suggest(self, profile: Profile, gaps: _Gaps, limit: int) -> list[Suggestion]:
-        """Count, per subject not yet passed, the failing programmes it alone would open (passed at grade I).
+    def _effects(self, profile: Profile, met: np.ndarray) -> list[_Effect]:
+        effects = []
+        for candidate in candidates(profile, self._grades):
+            subject = candidate.ref.subject
+            atoms = self._atoms_of.get(subject, ())
+            if candidate.kind == "subject":  # nothing of the subject is held: it meets every reference to it
+                adds = {"CSEC": 1} if subject.level == "CSEC" else \
+                    {"CAPE": 1, "units": profile.subjects.units.get(subject, 2)}
+                new = [atom for atom, _ in atoms]
+            else:
+                after = candidate.apply(profile)
+                adds = {"CAPE": after.passes["CAPE"] - profile.passes["CAPE"],
+                        "units": len(after.units) - len(profile.units)}
+                new = [atom for atom, ref in atoms if not met[atom] and after.meets(ref)]
+            effects.append(_Effect(candidate, subject, np.asarray(new, _INDEX), adds))
+        return effects
 
-        A subject opens a programme when it closes every gap: it is the subject of each missing mandatory reference,
-        an unmet option of each combination one short, and of the level of each pass count one short. So each
-        (programme, subject) pair is counted once per gap it closes and compared with the programme's gap count.
+    def _suggest(self, profile: Profile, gaps: _Gaps, limit: int) -> list:
+        """Count, per candidate, the failing programmes it alone would open.
+
+        A candidate opens a scheme when it closes every gap: it newly meets each missing mandatory reference, enough
+        unmet options of each short combination, and adds enough of each short count (where the scheme counts it).
+        So each (scheme, candidate) pair is counted once per gap it closes and compared with the scheme's gap count;
+        a programme is opened when any of its schemes is.
         """
-        open_subjects = np.asarray([s not in profile.grades for s in self._subject_list], bool)
-        live = len(gaps.live)
-        blocked = np.bincount(gaps.combination_owner[gaps.combination_short > 1], minlength=live) > 0
-        for short in gaps.passes_short.values():
-            blocked |= short > 1
-        candidates = np.flatnonzero((gaps.count > 0) & ~blocked)  # positions in gaps.live
-        if not len(candidates) or not open_subjects.any():
+        effects = self._effects(profile, gaps.met)
+        blocked = (gaps.short["CSEC"] > 1) | (gaps.short["CAPE"] > 1) | (gaps.short["units"] > 2)
+        failing = gaps.best[self._scheme_programme[gaps.live]] > 0
+        rows = np.flatnonzero((gaps.count > 0) & ~blocked & failing)  # positions in gaps.live
+        if not len(rows) or not effects:
             return []
-        rank = np.full(live, -1, _INDEX)
-        rank[candidates] = np.arange(len(candidates), dtype=_INDEX)
-        width = len(self._subject_list)
-        pairs = []
+        position = np.full(len(gaps.live), -1, _INDEX)
+        position[rows] = np.arange(len(rows), dtype=_INDEX)
+        width = len(effects)
+        atom_candidate = _postings(np.concatenate([e.atoms for e in effects]) if effects else [],
+                                   np.repeat(np.arange(width), [len(e.atoms) for e in effects]), len(self._atom_refs))
+        pairs, weights = [], []
 
-        programmes = gaps.live[candidates]
-        entries = _ranges(self._mandatory_start[programmes], self._mandatory_size[programmes])
-        owner = np.repeat(np.arange(len(candidates), dtype=_INDEX), self._mandatory_size[programmes])
+        schemes = gaps.live[rows]
+        entries = _ranges(self._mandatory_start[schemes], self._mandatory_size[schemes])
+        owner = np.repeat(np.arange(len(rows), dtype=_INDEX), self._mandatory_size[schemes])
         missing = ~gaps.met[self._mandatory_atom[entries]]
-        pairs.append(owner[missing] * width + self._atom_subject[self._mandatory_atom[entries[missing]]])
+        row_pairs, closers = _expand(owner[missing], self._mandatory_atom[entries[missing]], atom_candidate)
+        pairs.append(row_pairs * width + closers)
 
-        combination_owner = rank[gaps.combination_owner]
-        closable = np.flatnonzero((gaps.combination_short == 1) & (combination_owner >= 0))
-        combinations = gaps.combinations[closable]
-        options = _ranges(self._option_start[combinations], self._option_count[combinations])
-        option_owner = np.repeat(closable, self._option_count[combinations])
+        combination_row = position[gaps.combination_owner]
+        short = np.flatnonzero((gaps.combination_short > 0) & (combination_row >= 0))
+        options = _ranges(self._option_start[gaps.combinations[short]], self._option_count[gaps.combinations[short]])
+        option_owner = np.repeat(short, self._option_count[gaps.combinations[short]])
         unmet_option = ~gaps.met[self._option_atom[options]]
-        per_combination = np.unique(option_owner[unmet_option] * width
-                                    + self._atom_subject[self._option_atom[options[unmet_option]]])
-        combination, subject = np.divmod(per_combination, width)
-        pairs.append(combination_owner[combination] * width + subject)
+        owners, closers = _expand(option_owner[unmet_option], self._option_atom[options[unmet_option]],
+                                  atom_candidate)
+        per_combination, hits = np.unique(owners * width + closers, return_counts=True)
+        combination, closer = np.divmod(per_combination, width)
+        closing = hits >= gaps.combination_short[combination]
+        pairs.append(combination_row[combination[closing]] * width + closer[closing])
 
-        for level, short in gaps.passes_short.items():
-            rows = rank[candidates[short[candidates] == 1]]
-            pairs.append((rows[:, None] * width + np.flatnonzero(self._subject_level[level])[None, :]).ravel())
+        for name, short_by in gaps.short.items():
+            for k, effect in enumerate(effects):
+                adds = effect.adds.get(name, 0)
+                if not adds:
+                    continue
+                closable = rows[(short_by[rows] > 0) & (short_by[rows] <= adds)]
+                pairs.append(position[closable] * width + k)
+                uncounted = self._uncounted.get(effect.subject)
+                if uncounted is not None:  # the schemes among those that do not count it: take the pair back
+                    at = np.searchsorted(gaps.live, uncounted)
+                    at = at[(at < len(gaps.live)) & (gaps.live[np.minimum(at, len(gaps.live) - 1)] == uncounted)]
+                    at = at[np.isin(at, closable)]
+                    weights.append(position[at] * width + k)
+        closed = np.bincount(np.concatenate(pairs), minlength=len(rows) * width)
+        if weights:
+            closed = closed - np.bincount(np.concatenate(weights), minlength=len(rows) * width)
+        opens = (closed.reshape(len(rows), width) == gaps.count[rows][:, None])
+        unlocks = np.logical_or.reduceat(opens, _runs(self._scheme_programme[schemes]), axis=0).sum(axis=0)
+        return rank(((e.candidate, int(n)) for e, n in zip(effects, unlocks)), limit)
 
-        closed = np.bincount(np.concatenate(pairs), minlength=len(candidates) * width).reshape(len(candidates), width)
-        opened = ((closed == gaps.count[candidates][:, None]) & open_subjects[None, :]).sum(axis=0)
-        ranked = sorted((-int(n), self._subject_list[s].name, self._subject_list[s].level, s)
-                        for s, n in enumerate(opened) if n)
-        return [Suggestion(self._subject_list[s], -n) for n, _, _, s in ranked[:limit]]
+
+def _runs(values: np.ndarray) -> np.ndarray:
+    """Where each run of equal values starts (the schemes of one programme are a run)."""
+    return np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1]))) if len(values) else np.zeros(0, _INDEX)
+
+
+def _expand(owners: np.ndarray, atoms: np.ndarray, atom_candidate: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(owner, candidate) for every candidate that newly meets each (owner, atom)."""
+    lists = [atom_candidate[a] for a in atoms]
+    sizes = np.asarray([len(c) for c in lists], _INDEX)
+    if not sizes.sum():
+        return np.zeros(0, _INDEX), np.zeros(0, _INDEX)
+    return np.repeat(owners, sizes).astype(_INDEX), np.concatenate(lists).astype(_INDEX)
 
 
 def _starts(counts: np.ndarray) -> np.ndarray:
