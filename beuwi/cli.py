@@ -192,15 +192,18 @@ def print_result(result: dict) -> None:
         if p["faculty"] != faculty:
             faculty = p["faculty"]
             click.echo(f"\n{faculty} ({counts[faculty]})")
-        click.echo(f"  {p['degree']} {p['name']}".rstrip() + f"  [{p['id']}]")
+        route = f"  (scheme {p['scheme']})" if p["scheme"] else ""
+        conditions = f"  subject to {', '.join(c.lower() for c in p['conditions'])}" if p["conditions"] else ""
+        click.echo(f"  {p['degree']} {p['name']}".rstrip() + f"  [{p['id']}]{route}{conditions}")
     if result["near_misses"]:
         click.echo("\nNearly there:")
         for p in result["near_misses"]:
-            click.echo(f"  {p['name']} ({p['faculty']}): {'; '.join(p['missing'])}")
+            click.echo(f"  {p['name']} ({p['faculty']}): {'; '.join(m['text'] for m in p['missing'])}")
     if result["suggestions"]:
-        click.echo("\nSubjects that would open more programmes:")
+        click.echo("\nWhat would open more programmes:")
         for s in result["suggestions"]:
-            click.echo(f"  add {s['subject']} to open {s['unlocks']} more")
+            action = f"replace {s['replaces']} with" if s["replaces"] else "add"
+            click.echo(f"  {action} {s['subject']} to open {s['unlocks']} more")
 
 
 @main.group()

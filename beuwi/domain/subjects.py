@@ -278,8 +278,8 @@ class SubjectList:
 
     def search(self, query: str = "", level: str | None = None, popularity: dict[Subject, int] | None = None
                ) -> list[Subject]:
-        """Subjects whose name or an alias contains the query: names starting with it first, then the more common
-        (`popularity`), then CSEC before CAPE before GCE (every student has CSEC passes), then by name."""
+        """Subjects whose name or an alias contains the query: names starting with it first, then CSEC before CAPE
+        before GCE (every student has CSEC passes), then the more common (`popularity`), then by name."""
         q = _norm(query)
         popularity = popularity or {}
         hits = []
@@ -289,7 +289,7 @@ class SubjectList:
             names = [_norm(subject.name), *(_norm(a) for a in self.aliases[subject])]
             if not q or any(q in n for n in names):
                 starts = any(n.startswith(q) for n in names)
-                hits.append((not starts, -popularity.get(subject, 0), LEVELS.index(subject.level), subject.name,
+                hits.append((not starts, LEVELS.index(subject.level), -popularity.get(subject, 0), subject.name,
                              subject))
         return [hit[-1] for hit in sorted(hits)]
 

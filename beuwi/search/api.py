@@ -130,8 +130,10 @@ def programmes():
 
 @bp.get("/programmes/<programme_id>")
 def programme(programme_id: str):
+    """The programme, each requirement of each scheme met or not by the `subject`s given (none: an empty profile)."""
     current = snapshot()
-    found = answers.programme(current, programme_id)  # an unknown id is a 404 whatever If-None-Match says
+    # An unknown id or a bad subject is a 4xx whatever If-None-Match says.
+    found = answers.programme(current, programme_id, _refs(request.args.getlist("subject")))
     return cached(tag(current.version), lambda: found)
 
 
@@ -143,8 +145,27 @@ def faculties():
 
 @bp.get("/subjects")
 def subjects():
+    """Ranked with how common each subject is in the active catalogue (when there is one to ask)."""
     level, q = answers.level(_text("level")), _text("q")  # a bad level is a 400 whatever If-None-Match says
-    return cached(tag("subjects"), lambda: answers.subjects(SubjectList.default(), level, q))
+    try:
+        current = snapshot()
+    except (NoActiveCatalogue, GraphError):
+        version, common = "none", {}
+    else:
+        version, common = current.version, _popularity(current)
+    return cached(tag(f"subjects:{version}"), lambda: answers.subjects(SubjectList.default(), common, level, q))
+
+
+_popular: dict[str, dict] = {}
+
+
+def _popularity(current: Snapshot) -> dict:
+    """Counted once per catalogue version a worker serves (the last two kept)."""
+    if current.version not in _popular:
+        while len(_popular) >= 2:
+            _popular.pop(next(iter(_popular)))
+        _popular[current.version] = answers.popularity(current.programmes)
+    return _popular[current.version]
 
 
 @bp.get("/openapi.json")
