@@ -19,6 +19,10 @@ from beuwi.ports import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
+SAMPLE = ROOT / "uploads" / "sample-catalogue.csv"
+# A small v2 catalogue whose answers show each thing the student's page renders: a unit and a better grade suggested,
+# two schemes, conditions, an associate-degree route, and the durations "2", "1", "?" and blank of the 2019 data.
+STUDENT_PAGE_CATALOGUE = ROOT / "tests" / "data" / "student-page-catalogue.csv"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"]
 
@@ -37,14 +41,14 @@ class Site:
 
 
 @contextmanager
-def dev_site(data: Path, env: dict, admin_token: str = "") -> Iterator[Site]:
-    """`beuwi dev` on a fresh data dir with the sample catalogue as its seed, stopped at the end."""
+def dev_site(data: Path, env: dict, admin_token: str = "", seed: Path = SAMPLE) -> Iterator[Site]:
+    """`beuwi dev` on a fresh data dir with a catalogue (the sample one unless told) as its seed, stopped at the end."""
     engine, admin, static = free_port(), free_port(), free_port()
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("BEUWI_")}, **env}
     log = open(data / "dev.log", "wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "beuwi.cli", "dev", "--data-dir", str(data), "--port", str(engine),
-         "--admin-port", str(admin), "--site-port", str(static), "--seed", str(ROOT / "uploads" / "sample-catalogue.csv")],
+         "--admin-port", str(admin), "--site-port", str(static), "--seed", str(seed)],
         env=env, stdout=log, stderr=subprocess.STDOUT)
     urls = [f"http://127.0.0.1:{engine}/api/health", f"http://127.0.0.1:{admin}/api/health",
             f"http://127.0.0.1:{static}/config.js"]
@@ -74,6 +78,15 @@ def site(tmp_path_factory):
     """What `make run` gives a user: the local backend, signed in with the admin token."""
     token = "browser-test-admin-token-0123456789"  # the admin app wants at least 32 characters
     with dev_site(tmp_path_factory.mktemp("site"), {"BEUWI_ADMIN_TOKEN": token}, token) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def student_site(tmp_path_factory):
+    """The site on STUDENT_PAGE_CATALOGUE, for answers the sample catalogue need not give."""
+    token = "student-page-admin-token-0123456789"
+    with dev_site(tmp_path_factory.mktemp("student-site"), {"BEUWI_ADMIN_TOKEN": token}, token,
+                  seed=STUDENT_PAGE_CATALOGUE) as running:
         yield running
 
 

@@ -1,32 +1,42 @@
-// Programme Search: subjects in, programmes out. The URL is the state (?s=Name (LEVEL[:GRADE])&programme=ID),
-// so a search can be shared and the back button walks through it.
+// Programme Search: subjects in, programmes out. The URL is the state
+// (?s=Name (LEVEL[ Un][:GRADE])&campus=…&mode=…&programme=ID), so a search can be shared and the back button walks it.
 
-import { h, plural } from "../shared/dom.js";
+import { fill, h, plural } from "../shared/dom.js";
+import { checkNodes, fixesFor, refNodes } from "./checks.js";
+import { active, applyFilters, choices, FILTERS, filtersText, modesOf, readFilters, writeFilters } from "./filters.js";
+import { prepare, rank } from "./ranking.js";
+import { DEGREE, GRADES, keyOf, labelOf, levelClass, MAX_GPA, parseRef, readGpa, refOf, sameRef, subjectOf } from "./references.js";
+import { conditionsPhrase, durationText, schemeName, viaScheme } from "./text.js";
 
 const ENGINE = ((window.BEUWI_CONFIG || {}).engine || "").replace(/\/+$/, "");
-const GRADES = { CSEC: ["I", "II", "III", "IV", "V", "VI"], CAPE: ["I", "II", "III", "IV", "V", "VI", "VII"] };
 const MAX_OPTIONS = 50;
 const PROGRESS_DELAY_MS = 350;
 const REQUEST_TIMEOUT_MS = 10000;  // an engine that accepts but never answers is as good as down: say so, offer a retry
 const SHOWN_PER_FACULTY = 4;  // longer groups fold behind a "Show all" button, so a phone is not one endless scroll
 const SHOWN_NEAR = 6;
+const UNIT_CHOICES = [["", "Both units"], ["1", "Unit 1 only"], ["2", "Unit 2 only"]];
 
 const $ = (id) => document.getElementById(id);
 const el = {
   input: $("subject-input"), listbox: $("subject-listbox"), chips: $("chips"), chipsEmpty: $("chips-empty"),
   chipCount: $("chip-count"), clearAll: $("clear-all"), inputError: $("input-error"),
+  degreeForm: $("degree-form"), gpaInput: $("gpa-input"), gpaError: $("gpa-error"),
   suggestions: $("suggestions"), suggestionList: $("suggestion-list"), results: $("results"), status: $("status"),
-  unavailable: $("unavailable"), retry: $("retry"), intro: $("intro"),
-  noResults: $("no-results"), matches: $("matches"), summary: $("summary"), groups: $("eligible-groups"),
+  unavailable: $("unavailable"), retry: $("retry"), intro: $("intro"), printHead: $("print-head"),
+  noResults: $("no-results"), matches: $("matches"), summaryLead: $("summary-lead"), jump: $("jump"),
+  print: $("print"), filterRow: $("filter-row"), clearFilters: $("clear-filters"), groups: $("eligible-groups"),
   near: $("near"), nearList: $("near-list"), browse: $("browse"), browseLead: $("browse-lead"),
   facultyList: $("faculty-list"), detail: $("programme-detail"), detailBody: $("detail-body"),
   detailClose: $("detail-close"), detailKicker: $("detail-kicker"),
 };
 
 const state = {
-  subjects: null,      // [{name, level, label, aliases, haystack}] once loaded
-  chips: [],           // [{name, level, grade}] or [{raw}] for text the page cannot read
-  result: null,        // the last search answer
+  subjects: null,      // the autocomplete's subjects, ready for ranking (ranking.js), once loaded
+  units: new Map(),    // "sociology (cape)" -> 2: how many units each CAPE subject has
+  grades: { ...GRADES },
+  chips: [],           // see references.js: {name, level, unit, grade}, {gpa} or {raw}
+  filters: {},         // {campus, faculty, mode, degree}: what the results are narrowed to
+  result: null,        // the last search answer, unfiltered
   options: [],         // subjects shown in the listbox
   active: -1,          // index of the highlighted option
   faculties: null,
@@ -37,7 +47,7 @@ let searchSeq = 0;
 
 class EngineDown extends Error {}  // unreachable, silent, 5xx or not JSON: say so and offer a retry
 class BadRequest extends Error {
-  constructor(body) { super(body.error || "bad request"); this.body = body; }
+  constructor(status, body) { super(body.error || "bad request"); this.status = status; this.body = body; }
 }
 
 async function api(path) {
@@ -56,41 +66,25 @@ async function api(path) {
     clearTimeout(timer);
   }
   if (response.status >= 500 || body === null) throw new EngineDown(`HTTP ${response.status}`);
-  if (!response.ok) throw new BadRequest(body);
+  if (!response.ok) throw new BadRequest(response.status, body);
   cache.set(url, body);
   return body;
 }
 
-// ---------- subject references ----------
-
-function parseRef(text) {
-  const match = /^\s*(.+?)\s*\(\s*(CSEC|CAPE)\s*(?::\s*([IVX]+|\d)\s*)?\)\s*$/i.exec(text);
-  if (!match) return { raw: text.trim() };
-  const level = match[2].toUpperCase();
-  let grade = (match[3] || "").toUpperCase();
-  if (/^\d$/.test(grade)) grade = GRADES.CAPE[Number(grade) - 1] || grade;
-  return { name: match[1], level, grade };
-}
-
-const refOf = (chip) => chip.raw ?? `${chip.name} (${chip.level}${chip.grade ? ":" + chip.grade : ""})`;
-const labelOf = (chip) => chip.raw ?? `${chip.name} (${chip.level})`;
-const keyOf = (chip) => labelOf(chip).toLowerCase();
-
-/** "Chemistry (CAPE:III)" reads as "Chemistry (CAPE) grade III or better". */
-function readable(text) {
-  return text.replace(/\((CSEC|CAPE):([IVX]+)\)/g, "($1) grade $2 or better");
-}
+const subjectsQuery = (chips) => chips.map((c) => "subject=" + encodeURIComponent(refOf(c))).join("&");
 
 // ---------- URL ----------
 
 function readUrl() {
   const params = new URLSearchParams(location.search);
-  return { refs: params.getAll("s").filter((s) => s.trim()), programme: params.get("programme") };
+  return { refs: params.getAll("s").filter((s) => s.trim()), filters: readFilters(params), programme: params.get("programme") };
 }
 
-function urlFor(chips, programme) {
+/** This page's URL for the current chips and filters, with a programme's detail open or not. */
+function urlFor(programme = null) {
   const params = new URLSearchParams();
-  chips.forEach((chip) => params.append("s", refOf(chip)));
+  state.chips.forEach((chip) => params.append("s", refOf(chip)));
+  writeFilters(params, state.filters);
   if (programme) params.set("programme", programme);
   const query = params.toString().replace(/\+/g, "%20");
   return location.pathname + (query ? "?" + query : "");
@@ -99,31 +93,14 @@ function urlFor(chips, programme) {
 // ---------- autocomplete (ARIA 1.2 combobox with a listbox popup) ----------
 
 function filterSubjects(query) {
-  const chosen = new Set(state.chips.map(keyOf));
-  const words = query.toLowerCase().split(/[\s()]+/).filter(Boolean);
-  const free = state.subjects.filter((s) => !chosen.has(s.label.toLowerCase()));
-  if (!words.length) return free;
-  const first = words[0];
-  return free
-    .filter((s) => words.every((w) => s.haystack.includes(w)))
-    .map((s) => ({ s, rank: rankOf(s, first) }))
-    .sort((a, b) => a.rank - b.rank)
-    .map(({ s }) => s);
-}
-
-/** Names starting with what was typed first, then a word of the name or an alias starting with it, then the rest. */
-function rankOf(subject, word) {
-  const name = subject.name.toLowerCase();
-  if (name.startsWith(word)) return 0;
-  if (name.split(/\s+/).some((w) => w.startsWith(word))) return 1;
-  if (subject.aliases.some((a) => a.toLowerCase().split(/\s+/).some((w) => w.startsWith(word)))) return 2;
-  return 3;
+  const chosen = new Set(state.chips.map(subjectOf));
+  return rank(state.subjects.filter((s) => !chosen.has(s.label.toLowerCase())), query);
 }
 
 function aliasHint(subject, query) {
-  const q = query.trim().toLowerCase();
-  if (!q || subject.label.toLowerCase().includes(q.split(/\s+/)[0])) return null;
-  return subject.aliases.find((a) => a.toLowerCase().includes(q.split(/\s+/)[0])) || null;
+  const word = query.trim().toLowerCase().split(/\s+/)[0];
+  if (!word || subject.label.toLowerCase().includes(word)) return null;
+  return subject.aliases.find((a) => a.toLowerCase().includes(word)) || null;
 }
 
 function openList(query) {
@@ -143,7 +120,7 @@ function openList(query) {
       onclick: () => choose(index),
     },
     h("span", { class: "option-name", text: subject.name }),
-    h("span", { class: `level level-${subject.level.toLowerCase()}`, text: subject.level }),
+    h("span", { class: levelClass(subject.level), text: subject.level }),
     alias ? h("span", { class: "option-alias", text: `also “${alias}”` }) : null));
   });
   el.listbox.hidden = false;
@@ -173,7 +150,7 @@ function choose(index) {
   if (!subject) return;
   el.input.value = "";
   closeList();
-  addChip({ name: subject.name, level: subject.level, grade: "" });
+  setChips(withChip(state.chips, { name: subject.name, level: subject.level, unit: null, grade: "" }));
   el.input.focus();
 }
 
@@ -207,47 +184,107 @@ function onInputKey(event) {
   }
 }
 
+// ---------- associate degree ----------
+
+function addDegree(event) {
+  event.preventDefault();
+  const gpa = readGpa(el.gpaInput.value);
+  el.gpaError.hidden = gpa != null;
+  el.gpaInput.setAttribute("aria-invalid", String(gpa == null));
+  if (gpa == null) {
+    el.gpaError.textContent = `Enter your GPA as a number from 0.0 to ${MAX_GPA}, for example 2.8.`;
+    el.gpaInput.focus();
+    return;
+  }
+  el.gpaInput.value = "";
+  setChips(withChip(state.chips, { gpa }));
+}
+
 // ---------- chips ----------
 
-function addChip(chip) {
-  if (state.chips.some((c) => keyOf(c) === keyOf(chip))) return;
-  setChips([...state.chips, chip]);
+const refsKey = (chips) => chips.map(refOf).join("\n");
+
+/** The chips with `chip` put in: in the place of the one it `replaces` (a reference) or of one with its label, else at
+ *  the end. The other unit of the same CAPE subject at the same grade joins it into the whole subject. */
+function withChip(chips, chip, replaces = null) {
+  const replaced = (c) => (replaces != null && sameRef(c, replaces)) || keyOf(c) === keyOf(chip);
+  const other = chip.unit && chips.find((c) => !replaced(c) && subjectOf(c) === subjectOf(chip)
+    && c.unit === 3 - chip.unit && c.grade === chip.grade);
+  const placed = other ? { ...chip, unit: null } : chip;
+  const gone = (c) => replaced(c) || c === other || keyOf(c) === keyOf(placed);
+  const at = chips.findIndex(gone);
+  if (at < 0) return [...chips, placed];
+  return chips.map((c, i) => (i === at ? placed : c)).filter((c) => c === placed || !gone(c));
+}
+
+/** Put a reference the engine proposed (a suggestion, a fix) into the chips. */
+function putRef(subject, replaces = null) {
+  setChips(withChip(state.chips, parseRef(subject), replaces));
+  el.input.focus();
 }
 
 function setChips(chips) {
+  if (refsKey(chips) === refsKey(state.chips)) return;
   state.chips = chips;
-  history.pushState({}, "", urlFor(chips, null));
+  history.pushState({}, "", urlFor());
   renderChips();
   runSearch();
 }
 
+function changeChip(index, field, value) {
+  const chip = state.chips[index];
+  const changed = { ...chip, [field]: field === "unit" ? Number(value) || null : value };
+  setChips(withChip(state.chips, changed, refOf(chip)));
+}
+
 function removeChip(index) {
-  const chips = state.chips.filter((_, i) => i !== index);
-  setChips(chips);
+  setChips(state.chips.filter((_, i) => i !== index));
   const buttons = el.chips.querySelectorAll(".chip-remove");
   (buttons[Math.min(index, buttons.length - 1)] || el.input).focus();
 }
 
+function chipName(chip) {
+  if (chip.gpa != null) return [DEGREE, h("span", { class: "level level-gpa", text: `GPA ${chip.gpa}` })];
+  if (chip.raw != null) return [chip.raw];
+  return [chip.name, h("span", { class: levelClass(chip.level), text: chip.level })];
+}
+
+function chipSelect(chip, index, { field, name, choices: options, value }) {
+  const id = `${field}-${index}`;
+  return h("span", { class: "chip-select" },
+    h("label", { for: id, class: "visually-hidden", text: `${name} for ${labelOf(chip)}` }),
+    h("select", { id, "data-testid": `chip-${field}`, onchange: (event) => changeChip(index, field, event.target.value) },
+      options.map(([v, text]) => h("option", { value: v, selected: String(value ?? "") === v, text }))));
+}
+
+/** The unit choice of a CAPE chip: for two-unit subjects (all CAPE subjects until the subject list says otherwise). */
+function unitSelect(chip, index) {
+  if (chip.level !== "CAPE" || (state.units.get(subjectOf(chip)) === 1 && !chip.unit)) return null;
+  return chipSelect(chip, index, { field: "unit", name: "Units", choices: UNIT_CHOICES, value: chip.unit });
+}
+
+function gradeSelect(chip, index) {
+  const grades = state.grades[chip.level] || [];
+  return chipSelect(chip, index, {
+    field: "grade", name: "Grade", value: chip.grade,
+    choices: [["", "Any pass"], ...grades.map((g) => [g, `Grade ${g}`])],
+  });
+}
+
 function renderChips() {
+  const focused = el.chips.contains(document.activeElement) ? document.activeElement.id : "";
   el.chips.replaceChildren(...state.chips.map((chip, index) => {
     const label = labelOf(chip);
-    const gradeId = `grade-${index}`;
     return h("li", { class: "chip" + (chip.invalid ? " chip-invalid" : ""), "data-testid": "chip", "data-subject": label },
-      h("span", { class: "chip-name" }, chip.raw ?? chip.name,
-        chip.level ? h("span", { class: `level level-${chip.level.toLowerCase()}`, text: chip.level }) : null),
-      chip.level ? h("span", { class: "chip-grade" },
-        h("label", { for: gradeId, class: "visually-hidden", text: `Grade for ${label}` }),
-        h("select", {
-          id: gradeId, "data-testid": "chip-grade",
-          onchange: (event) => setChips(state.chips.map((c, i) => (i === index ? { ...c, grade: event.target.value } : c))),
-        },
-        h("option", { value: "", text: "Any pass" }),
-        GRADES[chip.level].map((g) => h("option", { value: g, selected: chip.grade === g, text: `Grade ${g}` })))) : null,
+      h("span", { class: "chip-name" }, chipName(chip)),
+      chip.level ? unitSelect(chip, index) : null,
+      chip.level ? gradeSelect(chip, index) : null,
       h("button", {
         type: "button", class: "chip-remove", "aria-label": `Remove ${label}`, title: `Remove ${label}`,
         onclick: () => removeChip(index),
       }, h("span", { "aria-hidden": "true", text: "×" })));
   }));
+  if (focused && $(focused)) $(focused).focus();
   const n = state.chips.length;
   el.chipsEmpty.hidden = n > 0;
   el.clearAll.hidden = n === 0;
@@ -266,15 +303,13 @@ async function runSearch() {
     reveal();
     return;
   }
-  const query = state.chips.map((c) => "subject=" + encodeURIComponent(refOf(c))).join("&");
   const progress = setTimeout(() => seq === searchSeq && el.results.setAttribute("aria-busy", "true"), PROGRESS_DELAY_MS);
   try {
-    const result = await api(`/api/search?${query}`);
+    const result = await api(`/api/search?${subjectsQuery(state.chips)}`);
     if (seq !== searchSeq) return;
     state.result = result;
     showUnavailable(false);
     renderResults();
-    refreshStanding();
   } catch (error) {
     if (seq !== searchSeq) return;
     if (error instanceof BadRequest) showInputError(error.body);
@@ -295,10 +330,9 @@ function reveal() {
 
 function showInputError(body) {
   const problems = body.subjects || [];
-  const bad = new Set(problems.map((p) => p.input.toLowerCase()));
-  state.chips.forEach((c) => { if (bad.has(refOf(c).toLowerCase())) c.invalid = true; });
+  state.chips.forEach((c) => { if (problems.some((p) => sameRef(c, p.input))) c.invalid = true; });
   renderChips();
-  el.inputError.replaceChildren(
+  fill(el.inputError,
     h("p", { class: "inline-error-title", text: problems.length ? "We couldn’t read some subjects:" : body.error }),
     problems.length ? h("ul", {}, problems.map((p) => h("li", {},
       h("span", { text: p.error }),
@@ -314,17 +348,15 @@ function showInputError(body) {
   announce(body.error || "Some subjects could not be read.");
 }
 
+/** Swap a chip the engine could not read for its fix (keeping the grade the student chose), or drop it. */
 function replaceRef(input, replacement) {
-  const chips = [];
-  for (const chip of state.chips) {
-    if (refOf(chip).toLowerCase() !== input.toLowerCase()) chips.push(chip);
-    else if (replacement) {
-      const fixed = parseRef(replacement);
-      if (!fixed.raw && chip.grade) fixed.grade = chip.grade;
-      if (!chips.some((c) => keyOf(c) === keyOf(fixed))) chips.push(fixed);
-    }
+  if (!replacement) setChips(state.chips.filter((c) => !sameRef(c, input)));
+  else {
+    const old = state.chips.find((c) => sameRef(c, input));
+    const fixed = parseRef(replacement);
+    if (fixed.name && !fixed.grade && old && old.grade) fixed.grade = old.grade;
+    setChips(withChip(state.chips, fixed, input));
   }
-  setChips(chips);
   el.input.focus();
 }
 
@@ -339,13 +371,11 @@ function showUnavailable(down) {
   }
 }
 
-function modes(p) {
-  return [p.full_time && "Full-time", p.part_time && "Part-time", p.evening && "Evening"].filter(Boolean);
-}
+const modes = (p) => modesOf(p).map((m) => m.label);
 
 function programmeLink(p, className) {
   return h("a", {
-    class: className, href: urlFor(state.chips, p.id), "data-programme-link": p.id,
+    class: className, href: urlFor(p.id), "data-programme-link": p.id,
     onclick: (event) => {
       if (event.metaKey || event.ctrlKey || event.shiftKey || event.altKey || event.button !== 0) return;
       event.preventDefault();
@@ -355,38 +385,62 @@ function programmeLink(p, className) {
 }
 
 function cardHead(p, heading) {
+  const duration = durationText(p.duration);
   return [
     h("div", { class: "card-top" },
       h("span", { class: "degree", text: p.degree }),
       h("span", { class: "campus", text: p.campus })),
     h(heading, { class: "card-title" }, programmeLink(p, "card-link")),
-    h("p", { class: "card-meta" }, p.department, p.duration ? h("span", { class: "dot", text: p.duration }) : null),
+    h("p", { class: "card-meta" }, p.department, duration ? h("span", { class: "dot", "data-testid": "duration", text: duration }) : null),
     h("ul", { class: "modes", "aria-label": "Study modes" }, modes(p).map((m) => h("li", { class: "mode", text: m }))),
   ];
+}
+
+/** One line per Check, marked met or not from its `met` field; `said` adds the words a screen reader needs, and an
+ *  unjudged list (no subjects given) only says what each requirement asks. */
+function checkList(checks, className, { said = false, judged = true } = {}) {
+  return h("ul", { class: className }, checks.map((check) => h("li", {
+    class: check.met ? "met" : "unmet", "data-testid": "check", "data-kind": check.kind, "data-met": String(check.met),
+  }, said ? h("span", { class: "visually-hidden", text: check.met ? "Met: " : "Not met: " }) : null,
+  checkNodes(check, { judged }))));
+}
+
+/** "via Scheme B" and "Eligible, subject to interview and portfolio", for a programme the student meets. */
+function routeNote(p) {
+  const conditions = p.conditions || [];
+  if (!p.scheme && !conditions.length) return null;
+  return h("p", { class: "route" },
+    p.scheme ? h("span", { class: "route-scheme", "data-testid": "route", text: viaScheme(p.scheme) }) : null,
+    conditions.length ? h("span", { class: "route-conditions", "data-testid": "conditions", text: `Eligible, subject to ${conditionsPhrase(conditions)}` }) : null);
 }
 
 function programmeCard(p) {
   return h("li", { class: "card", "data-testid": "programme-card", "data-programme-id": p.id },
     cardHead(p, "h4"),
+    routeNote(p),
     h("details", { class: "why" },
       h("summary", {}, "Why you qualify"),
-      h("ul", { class: "ticks" }, p.reasons.map((r) => h("li", { text: readable(r) })))));
+      checkList(p.checks || [], "ticks")));
+}
+
+/** The buttons that add what a failed Check asks for. */
+function fixButtons(check) {
+  const fixes = fixesFor(check);
+  if (!fixes.length) return null;
+  return h("span", { class: "fix-row" }, fixes.map((fix) => h("button", {
+    type: "button", class: "button small fix", "data-testid": "fix", "data-subject": fix.subject,
+    onclick: () => putRef(fix.subject, fix.replaces),
+  }, "Add ", refNodes(fix.subject, { held: true }))));
 }
 
 function nearCard(p) {
   return h("li", { class: "card card-near", "data-testid": "near-miss", "data-programme-id": p.id },
     cardHead(p, "h3"),
+    p.scheme ? h("p", { class: "route" }, h("span", { class: "route-scheme", "data-testid": "route", text: `Closest: ${schemeName(p.scheme)}` })) : null,
     h("div", { class: "missing" },
       h("p", { class: "missing-title", text: "What’s missing" }),
-      h("ul", { class: "missing-list" }, p.missing.map((m) => h("li", { "data-testid": "missing", text: describeMissing(m) })))));
-}
-
-/** "missing Physics (CAPE)" and "needs 1 more of: A, B" made into plain sentences. */
-function describeMissing(text) {
-  const t = readable(text).replace(/^missing\s+/i, "");
-  const more = /^needs (\d+) more of:\s*(.*)$/i.exec(t);
-  if (more) return `${more[1]} more of: ${more[2]}`;
-  return t.charAt(0).toUpperCase() + t.slice(1);
+      h("ul", { class: "missing-list" }, p.missing.map((check) => h("li", { "data-testid": "missing", "data-kind": check.kind },
+        h("span", { "data-testid": "missing-text" }, checkNodes(check)), fixButtons(check))))));
 }
 
 function renderResults() {
@@ -400,44 +454,53 @@ function renderResults() {
     ? "Every programme in the catalogue, whatever your subjects."
     : "Not sure yet? Look through every programme, faculty by faculty.";
   renderSuggestions(result ? result.suggestions : []);
+  renderPrintHead();
   if (!result) {
     if (!hasChips) announce("");
     return;
   }
+  renderFilters(result);
+  const view = applyFilters(result, state.filters);
+  renderSummary(view);
+  renderGroups(view);
+  renderNear(view);
+  announce(`${plural(view.eligible.length, "programme")} you qualify for, ${view.near_misses_total} nearly there.`);
+}
 
-  const byFaculty = new Map();
-  result.eligible.forEach((p) => {
-    if (!byFaculty.has(p.faculty)) byFaculty.set(p.faculty, []);
-    byFaculty.get(p.faculty).push(p);
-  });
-  const nE = result.eligible.length;
-  const nN = result.near_misses_total ?? result.near_misses.length;
-  const nearShown = result.near_misses.length;
+function renderSummary(view) {
+  const nE = view.eligible.length;
+  const nN = view.near_misses_total;
+  const filtered = active(state.filters).length > 0;
+  fill(el.summaryLead,
+    nE ? h("strong", { "data-testid": "eligible-count", text: plural(nE, "programme") }) : "No programmes",
+    nE ? ` you qualify for, in ${plural(view.faculties.length, "faculty", "faculties")}.`
+      : nN ? " yet, but some are close." : " match these filters.",
+    filtered ? h("span", { class: "filter-note", "data-testid": "filter-note", text: ` Showing ${filtersText(state.filters)} only.` }) : null);
+  el.jump.replaceChildren(h("ul", {},
+    view.faculties.map((f) => h("li", {}, h("a", { href: `#${facultyAnchor(f.faculty)}` }, f.faculty, h("span", { class: "badge", text: f.eligible })))),
+    nN ? h("li", {}, h("a", { class: "jump-near", href: "#near" }, "Nearly there", h("span", { class: "badge", "data-testid": "near-count", text: nN }))) : null));
+}
 
-  el.summary.replaceChildren(
-    h("p", { class: "summary-lead" },
-      nE ? h("strong", { "data-testid": "eligible-count", text: plural(nE, "programme") }) : "No programmes yet",
-      nE ? ` you qualify for, in ${plural(result.faculties.length, "faculty", "faculties")}.` : ", but some are close."),
-    h("nav", { class: "jump", "aria-label": "Jump to a faculty" },
-      h("ul", {},
-        result.faculties.map((f) => h("li", {}, h("a", { href: `#${facultyAnchor(f.faculty)}` }, f.faculty, h("span", { class: "badge", text: f.eligible })))),
-        nN ? h("li", {}, h("a", { class: "jump-near", href: "#near" }, "Nearly there", h("span", { class: "badge", text: nN }))) : null)));
-
-  el.groups.replaceChildren(...result.faculties.map((f) => {
-    const programmes = byFaculty.get(f.faculty) || [];
-    return h("section", { class: "group", id: facultyAnchor(f.faculty), "data-testid": "faculty-group", "data-faculty": f.faculty, "aria-labelledby": facultyAnchor(f.faculty) + "-h" },
-      h("h3", { class: "group-title", id: facultyAnchor(f.faculty) + "-h" },
+function renderGroups(view) {
+  el.groups.replaceChildren(...view.faculties.map((f) => {
+    const anchor = facultyAnchor(f.faculty);
+    const programmes = view.eligible.filter((p) => p.faculty === f.faculty);
+    return h("section", { class: "group", id: anchor, "data-testid": "faculty-group", "data-faculty": f.faculty, "aria-labelledby": anchor + "-h" },
+      h("h3", { class: "group-title", id: anchor + "-h" },
         h("span", { text: f.faculty }),
         h("span", { class: "badge", "data-testid": "faculty-count", text: f.eligible }),
         h("span", { class: "visually-hidden", text: f.eligible === 1 ? " programme" : " programmes" })),
       foldedCards(programmes.map(programmeCard), SHOWN_PER_FACULTY, `Show all ${f.eligible} in ${f.faculty}`));
   }));
-  el.groups.closest("section").hidden = nE === 0;
+  el.groups.closest("section").hidden = view.eligible.length === 0;
+}
 
+function renderNear(view) {
+  const nN = view.near_misses_total;
+  const shown = view.near_misses.length;
   el.near.hidden = nN === 0;
-  el.nearList.replaceChildren(foldedCards(result.near_misses.map(nearCard), SHOWN_NEAR,
-    nearShown < nN ? `Show ${nearShown} of ${nN} nearly there` : `Show all ${nN} nearly there`));
-  announce(`${plural(nE, "programme")} you qualify for, ${nN} nearly there.`);
+  el.nearList.replaceChildren(foldedCards(view.near_misses.map(nearCard), SHOWN_NEAR,
+    shown < nN ? `Show ${shown} of ${nN} nearly there` : `Show all ${nN} nearly there`));
 }
 
 /** A card list showing its first `shown` cards, with a button revealing the rest (kept in the DOM, just hidden). */
@@ -463,15 +526,55 @@ function renderSuggestions(suggestions) {
   el.suggestions.hidden = !suggestions.length;
   el.suggestionList.replaceChildren(...suggestions.map((s) => {
     const ref = parseRef(s.subject);
+    const raise = s.kind === "grade";
     return h("li", {}, h("button", {
-      type: "button", class: "suggestion", "data-testid": "suggestion", "data-subject": s.subject,
-      onclick: () => { addChip(ref.raw ? ref : { ...ref, grade: "" }); el.input.focus(); },
+      type: "button", class: "suggestion", "data-testid": "suggestion", "data-subject": s.subject, "data-kind": s.kind || "subject",
+      onclick: () => putRef(s.subject, s.replaces),
     },
-    h("span", { class: "suggestion-plus", "aria-hidden": "true", text: "+" }),
+    h("span", { class: "suggestion-plus", "aria-hidden": "true", text: raise ? "↑" : "+" }),
     h("span", { class: "suggestion-text" },
-      h("span", {}, "Add ", h("strong", { text: readable(s.subject) })),
-      h("span", { class: "suggestion-note", text: `opens ${plural(s.unlocks, "more programme")}` }))));
+      h("span", {}, raise ? "" : "Add ", h("strong", { text: labelOf(ref) }), ref.grade ? ` at grade ${ref.grade}` : ""),
+      h("span", { class: "suggestion-note", text: ` opens ${plural(s.unlocks, "more programme")}` }))));
   }));
+}
+
+// ---------- filters ----------
+
+function buildFilters() {
+  el.filterRow.replaceChildren(...FILTERS.map((f) => h("div", { class: "filter" },
+    h("label", { for: `filter-${f.key}`, class: "filter-label", text: f.label }),
+    h("select", { id: `filter-${f.key}`, "data-testid": `filter-${f.key}`, onchange: (event) => setFilter(f.key, event.target.value) }))));
+}
+
+/** Each filter's choices from the programmes of this answer (eligible and nearly there), the chosen one selected. */
+function renderFilters(result) {
+  const found = choices([...result.eligible, ...result.near_misses], state.filters);
+  FILTERS.forEach((f) => {
+    const select = $(`filter-${f.key}`);
+    const chosen = (state.filters[f.key] || "").toLowerCase();
+    select.replaceChildren(h("option", { value: "", text: "All" }),
+      ...found[f.key].map((c) => h("option", { value: c.value, selected: c.value.toLowerCase() === chosen, text: c.label })));
+  });
+  el.clearFilters.hidden = !active(state.filters).length;
+}
+
+function setFilters(filters) {
+  state.filters = Object.fromEntries(Object.entries(filters).filter(([, v]) => v));
+  history.pushState({}, "", urlFor());
+  renderResults();
+}
+
+const setFilter = (key, value) => setFilters({ ...state.filters, [key]: value });
+
+// ---------- print ----------
+
+/** What a printout starts with: whose subjects these results are for, and the filters in use. */
+function renderPrintHead() {
+  fill(el.printHead,
+    h("h2", { class: "print-title", text: "Programmes for your subjects" }),
+    h("p", {}, h("strong", { text: "Your subjects: " }),
+      state.chips.flatMap((c, i) => [i ? "; " : "", ...refNodes(refOf(c), { held: true })])),
+    active(state.filters).length ? h("p", {}, h("strong", { text: "Showing only: " }), filtersText(state.filters)) : null);
 }
 
 // ---------- browse ----------
@@ -516,7 +619,7 @@ async function toggleFaculty(faculty, button, panel) {
         h("span", { class: "degree", text: p.degree }),
         h("span", { class: "browse-row-main" },
           programmeLink(p, "browse-link"),
-          h("span", { class: "browse-row-meta", text: `${p.department} · ${p.campus} · ${modes(p).join(", ")}` }))))));
+          h("span", { class: "browse-row-meta", text: [p.department, p.campus, modes(p).join(", "), durationText(p.duration)].filter(Boolean).join(" · ") }))))));
   } catch (error) {
     button.setAttribute("aria-expanded", "false");
     panel.hidden = true;
@@ -528,8 +631,21 @@ async function toggleFaculty(faculty, button, panel) {
 
 function openDetail(id, opener) {
   state.detailOpener = opener || document.activeElement;
-  history.pushState({ detail: true }, "", urlFor(state.chips, id));
+  history.pushState({ detail: true }, "", urlFor(id));
   showDetail(id);
+}
+
+/** The programme, its schemes judged against the student's subjects (those the engine could read). */
+async function fetchDetail(id) {
+  const path = `/api/programmes/${encodeURIComponent(id)}`;
+  const query = subjectsQuery(state.chips.filter((c) => !c.invalid));
+  if (!query) return api(path);
+  try {
+    return await api(`${path}?${query}`);
+  } catch (error) {
+    if (error instanceof BadRequest && error.status === 400) return api(path);  // a subject it cannot read: unjudged
+    throw error;
+  }
 }
 
 async function showDetail(id) {
@@ -538,7 +654,7 @@ async function showDetail(id) {
   if (!el.detail.open) el.detail.showModal();
   el.detail.scrollTop = 0;
   try {
-    const p = await api(`/api/programmes/${encodeURIComponent(id)}`);
+    const p = await fetchDetail(id);
     if (new URLSearchParams(location.search).get("programme") !== id) return;
     renderDetail(p);
   } catch (error) {
@@ -552,59 +668,53 @@ async function showDetail(id) {
   el.detailClose.focus();
 }
 
-function yourStanding(id) {
-  const result = state.result;
-  if (!result) return null;
-  const eligible = result.eligible.find((p) => p.id === id);
-  if (eligible) {
+/** How the student stands, from the schemes the engine judged: met (by the route with the fewest conditions), or how
+ *  many requirements the closest route still lacks. */
+function standing(schemes) {
+  if (!state.chips.length || !schemes.length) return null;
+  const met = schemes.filter((s) => s.met).sort((a, b) => a.conditions.length - b.conditions.length)[0];
+  if (met) {
     return h("div", { class: "standing standing-yes", "data-testid": "standing" },
-      h("p", { class: "standing-title", text: "You qualify with your subjects" }),
-      h("ul", { class: "ticks" }, eligible.reasons.map((r) => h("li", { text: readable(r) }))));
+      h("p", { class: "standing-title" }, "You qualify with your subjects",
+        met.label && schemes.length > 1 ? ` ${viaScheme(met.label)}` : "",
+        met.conditions.length ? `, subject to ${conditionsPhrase(met.conditions)}` : ""));
   }
-  const near = result.near_misses.find((p) => p.id === id);
-  if (near) {
-    return h("div", { class: "standing standing-near", "data-testid": "standing" },
-      h("p", { class: "standing-title", text: "You are nearly there" }),
-      h("ul", { class: "missing-list" }, near.missing.map((m) => h("li", { text: describeMissing(m) }))));
-  }
-  return h("div", { class: "standing standing-no", "data-testid": "standing" },
-    h("p", { class: "standing-title", text: "Your subjects don’t meet these requirements yet" }));
+  const gaps = Math.min(...schemes.map((s) => s.checks.filter((c) => !c.met).length));
+  return h("div", { class: `standing ${gaps === 1 ? "standing-near" : "standing-no"}`, "data-testid": "standing" },
+    h("p", { class: "standing-title", text: gaps === 1 ? "You are one requirement away" : `You are ${gaps} requirements away` }));
 }
 
-/** A shared link opens the detail and runs the search at once; whichever answers last fills in the standing. */
-function refreshStanding() {
-  const holder = document.getElementById("detail-standing");
-  if (holder && el.detail.open) holder.replaceChildren(yourStanding(holder.dataset.programme) || "");
-}
-
-function describeCombination(text) {
-  const match = /^(\d+)\s+of\s+(.*)$/i.exec(text);
-  if (!match) return readable(text);
-  const options = match[2].split("|").map((s) => readable(s.trim()));
-  const n = Number(match[1]);
-  return `${n === 1 ? "One" : n} of: ${options.join(", ")}`;
+/** One scheme: a heading saying whether the student meets it, and a tick or cross per requirement. */
+function schemeBlock(scheme, index) {
+  const judged = state.chips.length > 0;
+  const id = `detail-scheme-${index}`;
+  return h("section", {
+    class: "scheme" + (judged ? (scheme.met ? " scheme-met" : " scheme-unmet") : ""), "aria-labelledby": id,
+    "data-testid": "scheme", "data-scheme": scheme.label || "", "data-met": String(scheme.met),
+  },
+  h("h4", { id, class: "scheme-title" }, scheme.label ? schemeName(scheme.label) : "Requirements",
+    judged ? (scheme.met ? " — you meet this" : " — not yet") : ""),
+  scheme.checks.length ? checkList(scheme.checks, judged ? "checklist" : "requirements", { said: judged, judged })
+    : h("p", { class: "muted", text: "No subject requirements are listed." }),
+  scheme.conditions.length ? h("p", { class: "scheme-conditions", "data-testid": "scheme-conditions",
+    text: `Subject to ${conditionsPhrase(scheme.conditions)}, which the faculty checks.` }) : null);
 }
 
 function renderDetail(p) {
-  const req = p.requirements || {};
-  const rows = [];
-  if (req.csec_passes) rows.push(h("li", {}, h("strong", { text: `${req.csec_passes} CSEC passes` }), " in total"));
-  if (req.cape_passes) rows.push(h("li", {}, h("strong", { text: `${req.cape_passes} CAPE passes` }), " in total"));
-  (req.mandatory || []).forEach((m) => rows.push(h("li", {}, h("strong", { text: readable(m) }), " (required)")));
-  (req.combinations || []).forEach((c) => rows.push(h("li", { text: describeCombination(c) })));
-
+  const schemes = p.schemes || [];
+  const duration = durationText(p.duration);
   el.detailKicker.replaceChildren(h("span", { class: "degree", text: p.degree }), p.faculty);
-  el.detailBody.replaceChildren(
+  fill(el.detailBody,
     h("h2", { id: "detail-title", class: "detail-title", text: p.name }),
     h("dl", { class: "facts" },
       fact("Department", p.department), fact("Campus", p.campus),
-      fact("Study modes", modes(p).join(", ")), p.duration ? fact("Duration", p.duration) : null),
+      fact("Study modes", modes(p).join(", ")), duration ? fact("Duration", duration) : null),
     p.description ? h("p", { class: "detail-description", text: p.description }) : null,
-    h("div", { id: "detail-standing", "data-programme": p.id }, yourStanding(p.id)),
+    standing(schemes),
     h("section", { class: "detail-section", "aria-labelledby": "detail-req" },
       h("h3", { id: "detail-req", text: "Entry requirements" }),
-      rows.length ? h("ul", { class: "requirements", "data-testid": "requirements" }, rows)
-        : h("p", { class: "muted", text: "No subject requirements are listed." })),
+      schemes.length > 1 ? h("p", { class: "muted section-lead", text: "Any one of these routes is enough." }) : null,
+      h("div", { class: "schemes", "data-testid": "requirements" }, schemes.map(schemeBlock))),
     p.careers && p.careers.length ? h("section", { class: "detail-section", "aria-labelledby": "detail-careers" },
       h("h3", { id: "detail-careers", text: "Where it can lead" }),
       h("ul", { class: "careers", "data-testid": "careers" }, p.careers.map((c) => h("li", { text: c })))) : null,
@@ -620,7 +730,7 @@ function fact(term, value) {
 function closeDetail() {
   if (history.state && history.state.detail) history.back();
   else {
-    history.replaceState({}, "", urlFor(state.chips, null));
+    history.replaceState({}, "", urlFor());
     hideDetail();
   }
 }
@@ -635,17 +745,26 @@ function hideDetail() {
 // ---------- start, routing, retry ----------
 
 function restoreFromUrl({ force = false } = {}) {
-  const { refs, programme } = readUrl();
-  const seen = new Set();
-  const chips = refs.map(parseRef).filter((c) => !seen.has(keyOf(c)) && seen.add(keyOf(c)));
+  const { refs, filters, programme } = readUrl();
+  const chips = refs.map(parseRef).reduce((kept, c) => (kept.some((k) => keyOf(k) === keyOf(c)) ? kept : [...kept, c]), []);
+  const filtersChanged = JSON.stringify(filters) !== JSON.stringify(state.filters);
+  state.filters = filters;
   // Opening or closing a programme leaves the search as it was (and the "Show all" lists open).
-  if (force || chips.map(refOf).join("\n") !== state.chips.map(refOf).join("\n")) {
+  if (force || refsKey(chips) !== refsKey(state.chips)) {
     state.chips = chips;
     renderChips();
     runSearch();
-  }
+  } else if (filtersChanged) renderResults();
   if (programme) showDetail(programme);
   else hideDetail();
+}
+
+/** What the subject list tells the chips: which CAPE subjects have two units, and each level's grades. */
+function learnSubjects(body) {
+  state.subjects = prepare(body.subjects);
+  state.units = new Map(body.subjects.filter((s) => s.units).map((s) => [s.label.toLowerCase(), s.units]));
+  (body.levels || []).forEach((level) => { state.grades[level.level] = level.grades; });
+  renderChips();
 }
 
 async function start() {
@@ -653,10 +772,7 @@ async function start() {
   restoreFromUrl({ force: true });  // the chips, search and detail need no subject list, so they load alongside it
   if (!state.faculties) loadFaculties();
   try {
-    const body = await api("/api/subjects");
-    state.subjects = body.subjects.map((s) => ({
-      ...s, haystack: [s.label, ...s.aliases].join(" ").toLowerCase(),
-    }));
+    learnSubjects(await api("/api/subjects"));
   } catch (error) {
     showUnavailable(true);
     return;
@@ -664,11 +780,15 @@ async function start() {
   el.input.disabled = false;
 }
 
+buildFilters();
 el.input.addEventListener("input", () => openList(el.input.value));
 el.input.addEventListener("keydown", onInputKey);
 el.input.addEventListener("blur", () => closeList());
 el.input.addEventListener("click", () => { if (el.listbox.hidden && el.input.value) openList(el.input.value); });
+el.degreeForm.addEventListener("submit", addDegree);
 el.clearAll.addEventListener("click", () => { setChips([]); el.input.focus(); });
+el.clearFilters.addEventListener("click", () => { setFilters({}); $(`filter-${FILTERS[0].key}`).focus(); });
+el.print.addEventListener("click", () => window.print());
 el.retry.addEventListener("click", () => { cache.clear(); start(); });
 el.detailClose.addEventListener("click", closeDetail);
 el.detail.addEventListener("cancel", (event) => { event.preventDefault(); closeDetail(); });

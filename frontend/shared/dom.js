@@ -15,4 +15,10 @@ export function h(tag, attrs = {}, ...children) {
   return node;
 }
 
+/** Replace a node's children, leaving out null, undefined and false as h() does (replaceChildren would write "null"). */
+export function fill(node, ...children) {
+  node.replaceChildren(...children.flat().filter((child) => child != null && child !== false));
+  return node;
+}
+
 export const plural = (n, one, many = one + "s") => `${n.toLocaleString()} ${n === 1 ? one : many}`;
