@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from beuwi.csv_catalogue import parse_catalogue
-from tests.test_search_api import make_app
+from tests.test_openapi import make_app
 
 SAMPLE = "uploads/sample-catalogue.csv"
 
