@@ -10,7 +10,7 @@ import click
 
 from beuwi import config
 from beuwi.csv_catalogue import CatalogueFileError, ParsedCatalogue, parse_catalogue
-from beuwi.domain import Profile, SubjectList
+from beuwi.domain import Profile, Programme, SubjectList
 from beuwi.graph import EMBEDDED, open_store
 from beuwi.graph.store import GraphError
 
@@ -99,16 +99,45 @@ def main() -> None:
 
 @main.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--quiet", "-q", is_flag=True, help="Only the row errors and the totals, not each programme as read.")
 @json_option
-def check(file: str, as_json: bool) -> None:
-    """Print the row errors of a catalogue CSV; exit 1 when there are any, 2 when the file is rejected."""
+def check(file: str, quiet: bool, as_json: bool) -> None:
+    """Show how each programme of a catalogue CSV reads (its schemes, their requirements and conditions) and the row
+    errors; exit 1 when there are any, 2 when the file is rejected."""
     parsed = read_catalogue(file, settings()["MAX_UPLOAD_BYTES"])
     if as_json:
-        click.echo(json.dumps({"programmes": len(parsed.programmes), "errors": [e.as_dict() for e in parsed.errors]}, indent=2))
+        found = {"programmes": len(parsed.programmes), "errors": [e.as_dict() for e in parsed.errors]}
+        if not quiet:
+            found["parsed"] = [{"id": p.id, "name": p.name, "faculty": p.faculty, "campus": p.campus,
+                                "schemes": [s.as_text() for s in p.schemes]} for p in parsed.programmes]
+        click.echo(json.dumps(found, indent=2))
     else:
+        for programme in () if quiet else parsed.programmes:
+            print_programme(programme)
         print_errors(parsed)
-        click.echo(f"{file}: {len(parsed.programmes)} programmes ok, {len(parsed.errors)} row errors")
+        schemes = sum(1 for p in parsed.programmes if len(p.schemes) > 1)
+        click.echo(f"{file}: {len(parsed.programmes)} programmes ok ({schemes} with alternative schemes), "
+                   f"{len(parsed.errors)} row errors")
     sys.exit(1 if parsed.errors else 0)
+
+
+COUNTED = (("csec_passes", "CSEC passes"), ("cape_passes", "CAPE passes"), ("cape_units", "CAPE units"))
+UNCHECKED = (("not_counted", "not counted"), ("conditions", "conditions"))
+
+
+def print_programme(programme: Programme) -> None:
+    """A programme as read: one line, then one line per scheme (labelled when it has a label)."""
+    where = " · ".join(part for part in (programme.name, programme.faculty, programme.campus) if part)
+    click.echo(f"{programme.id}  {where}")
+    for scheme in programme.schemes:
+        text = scheme.as_text()
+        parts = [f"{text[key]} {what}" for key, what in COUNTED if text[key]]
+        if text["mandatory"]:
+            parts.append("mandatory " + "; ".join(text["mandatory"]))
+        parts += text["combinations"]
+        parts += [f"{what} {'; '.join(text[key])}" for key, what in UNCHECKED if text[key]]
+        label = f"scheme {text['label']}: " if text["label"] else ""
+        click.echo(f"  {label}{' · '.join(parts) or 'no requirements'}")
 
 
 @main.command()

@@ -29,23 +29,108 @@ def runner(falkordb_server, monkeypatch):
     return CliRunner()
 
 
-def test_check_prints_row_errors_and_exits_1(runner):
-    result = runner.invoke(main, ["check", str(BROKEN / "row-errors.csv")])
+def check(*args):
+    """`beuwi check`, which reads a file and needs no graph."""
+    return CliRunner().invoke(main, ["check", *map(str, args)])
+
+
+def test_check_prints_row_errors_and_exits_1():
+    result = check(BROKEN / "row-errors.csv")
     assert result.exit_code == 1
     assert "row 3" in result.output or "row 2" in result.output
     assert "did you mean" in result.output
 
 
-def test_check_passes_the_sample(runner):
-    result = runner.invoke(main, ["check", str(SAMPLE)])
+def test_check_passes_the_sample():
+    result = check(SAMPLE)
     assert result.exit_code == 0, result.output
-    assert "0 row errors" in result.output
+    assert result.output.splitlines()[-1].endswith("0 row errors")
 
 
-def test_check_rejects_a_file_that_is_not_csv(runner):
-    result = runner.invoke(main, ["check", str(BROKEN / "not-csv.csv")])
+def test_check_rejects_a_file_that_is_not_csv():
+    result = check(BROKEN / "not-csv.csv")
     assert result.exit_code == 2
     assert "rejected" in result.output
+
+
+def shown(output: str, programme: str) -> list[str]:
+    """The lines `beuwi check` prints for one programme: its own, then one per scheme."""
+    lines = output.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(f"{programme}  "))
+    end = next((i for i in range(start + 1, len(lines)) if not lines[i].startswith("  ")), len(lines))
+    return lines[start:end]
+
+
+def test_check_shows_each_scheme_with_its_label_units_uncounted_subjects_and_conditions():
+    result = check(SAMPLE)
+    assert result.exit_code == 0, result.output
+    assert shown(result.output, "MED-MBBS-CH") == [
+        "MED-MBBS-CH  Medicine and Surgery (Cave Hill) · Medical Sciences · Cave Hill",
+        "  scheme A: 5 CSEC passes · 3 CAPE passes · mandatory English A (CSEC); Mathematics (CSEC); "
+        "Chemistry (CAPE); Biology (CAPE) · 1 of Physics (CAPE) | Pure Mathematics (CAPE) · not counted "
+        "Caribbean Studies (CAPE); Communication Studies (CAPE) · conditions Interview",
+        "  scheme B: 5 CSEC passes · 3 CAPE passes · mandatory English A (CSEC); Mathematics (CSEC); "
+        "Chemistry (CAPE); Biology (CAPE); Physics (CSEC) · 1 of History (CAPE) | Sociology (CAPE) | "
+        "Economics (CAPE) · not counted Caribbean Studies (CAPE); Communication Studies (CAPE) · "
+        "conditions Interview",
+    ]
+    civil = shown(result.output, "ENG-BSC-CIVIL")
+    assert len(civil) == 2 and civil[1].startswith("  5 CSEC passes · 2 CAPE passes · 4 CAPE units · mandatory ")
+    assert civil[1].endswith(" · not counted Caribbean Studies (CAPE); Communication Studies (CAPE)")
+    law = shown(result.output, "LAW-LLB-STA")
+    assert [line.split(":")[0] for line in law[1:]] == ["  scheme CAPE", "  scheme Associate Degree"]
+    assert law[2].endswith("mandatory English A (CSEC); Associate Degree (GPA:3.5)")
+    assert shown(result.output, "ENG-BSC-ARCH")[1].endswith(" · conditions Portfolio; Interview")
+    gce = shown(result.output, "SCI-CERT-IT")[2]
+    assert gce.startswith("  scheme GCE O-Level: 4 CSEC passes · mandatory English Language (GCE O:C) · 1 of ")
+    assert result.output.splitlines()[-1] == (
+        f"{SAMPLE}: 102 programmes ok (8 with alternative schemes), 0 row errors")
+
+
+def test_check_json_gives_each_programme_with_its_schemes():
+    result = check(SAMPLE, "--json")
+    assert result.exit_code == 0, result.output
+    found = json.loads(result.output)
+    assert found["programmes"] == len(found["parsed"]) == 102 and found["errors"] == []
+    by_id = {p["id"]: p for p in found["parsed"]}
+    assert [s["label"] for s in by_id["MED-MBBS-CH"]["schemes"]] == ["A", "B"]
+    assert by_id["MED-MBBS-CH"]["schemes"][1]["mandatory"][-1] == "Physics (CSEC)"
+    assert by_id["MED-MBBS-CH"]["schemes"][1]["conditions"] == ["Interview"]
+    civil = by_id["ENG-BSC-CIVIL"]["schemes"]
+    assert [(s["label"], s["cape_units"], s["not_counted"]) for s in civil] == [
+        ("", 4, ["Caribbean Studies (CAPE)", "Communication Studies (CAPE)"])]
+
+
+def test_check_names_each_v2_mistake_on_its_row_and_column_and_shows_the_rows_that_load():
+    result = check(BROKEN / "v2-errors.csv")
+    assert result.exit_code == 1
+    errors = [line for line in result.output.splitlines() if line.startswith("row ")]
+    assert [line.split(":")[0] for line in errors] == [
+        "row 3, mandatory", "row 4, mandatory", "row 5, mandatory", "row 6, mandatory", "row 7, mandatory",
+        "row 8, mandatory", "row 9, cape_units", "row 10, scheme", "row 11, campus", "row 12, not_counted",
+        "row 17, code"]
+    assert "'1 of Accounting (CAPE) | Economics (CAPE)'" in errors[2]
+    assert "(value: 'Caribbean Studies (CAPE U2)')" in errors[1]
+    assert shown(result.output, "SOC-BSC-BANK")[1:] == [
+        "  scheme CAPE: 5 CSEC passes · 2 CAPE passes · mandatory English A (CSEC); Mathematics (CSEC) · "
+        "1 of Accounting (CAPE) | Economics (CAPE)",
+        "  scheme Associate Degree: 5 CSEC passes · mandatory English A (CSEC); Mathematics (CSEC); "
+        "Associate Degree (GPA:2.5)",
+    ]
+    assert shown(result.output, "SCI-BSC-STAT")[1].endswith(
+        " · 6 CAPE units · mandatory English A (CSEC); Mathematics (CSEC); Pure Mathematics (CAPE U1) · 1 of Pure "
+        "Mathematics (CAPE U2) | Applied Mathematics (CAPE) · not counted Caribbean Studies (CAPE); Communication "
+        "Studies (CAPE)")
+    assert "MED-MBBS-CH  " not in result.output  # one of its scheme rows has an error: none of it loads
+    assert result.output.splitlines()[-1].endswith(": 4 programmes ok (1 with alternative schemes), 11 row errors")
+
+
+def test_check_quiet_prints_only_the_row_errors_and_the_totals():
+    result = check(BROKEN / "v2-errors.csv", "--quiet")
+    assert result.exit_code == 1
+    assert len(result.output.splitlines()) == 12 and "SOC-BSC-BANK  " not in result.output
+    quiet_json = json.loads(check(BROKEN / "v2-errors.csv", "-q", "--json").output)
+    assert set(quiet_json) == {"programmes", "errors"} and len(quiet_json["errors"]) == 11
 
 
 def test_load_activate_and_search(runner):
