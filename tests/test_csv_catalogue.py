@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 
 from beuwi.csv_catalogue import COLUMNS, CatalogueFileError, RowError, errors_csv, parse_catalogue
-from beuwi.domain import SubjectError, SubjectList
+from beuwi.domain import Scheme, SubjectError, SubjectList
 
 from .strategies import catalogues
 
@@ -49,23 +49,25 @@ def test_a_full_row_becomes_a_programme():
     assert (p.full_time, p.part_time, p.evening) == (True, False, True)
     assert (p.duration, p.url, p.description) == ("3 years", "https://example.edu/cs", "Programs, proofs.")
     assert p.careers == ("Developer", "Analyst")
-    assert p.requirements.as_text() == {
-        "csec_passes": 5, "cape_passes": 2,
+    [scheme] = p.schemes
+    assert scheme.as_text() == {
+        "label": "", "csec_passes": 5, "cape_passes": 2, "cape_units": 0,
         "mandatory": ["English A (CSEC)", "Mathematics (CSEC)"],
         "combinations": ["1 of Pure Mathematics (CAPE:III) | Computer Science (CAPE)",
                          "2 of Biology (CSEC) | Chemistry (CSEC) | Physics (CSEC)"],
+        "not_counted": [], "conditions": [],
     }
 
 
 def test_only_programme_and_faculty_are_required_and_blanks_default():
     [p] = parse("programme,faculty\nLaw,Law\n").programmes
     assert (p.id, p.full_time, p.part_time, p.evening, p.careers, p.url) == ("law", False, False, False, (), "")
-    assert p.requirements.as_text() == {"csec_passes": 0, "cape_passes": 0, "mandatory": [], "combinations": []}
+    assert p.schemes == (Scheme(),)
 
 
 def test_headers_are_case_insensitive_and_trimmed_and_unknown_columns_ignored():
     [p] = parse(" PROGRAMME , Faculty,notes,CSEC_passes\n  Law  ,  Law ,anything, 4 \n").programmes
-    assert (p.name, p.faculty, p.requirements.csec_passes) == ("Law", "Law", 4)
+    assert (p.name, p.faculty, p.schemes[0].requirements.csec_passes) == ("Law", "Law", 4)
 
 
 def test_a_column_named_twice_uses_the_first():
@@ -312,7 +314,7 @@ def test_columns_are_the_documented_ones():
     assert [column for column in COLUMNS if f"`{column}`" not in readme] == []
     assert set(COLUMNS) == {"code", "programme", "faculty", "department", "degree", "campus", "full_time", "part_time",
                             "evening", "duration", "url", "description", "careers", "csec_passes", "cape_passes",
-                            "mandatory", "combinations"}
+                            "mandatory", "combinations", "scheme", "cape_units", "not_counted", "conditions"}
 
 
 @settings(max_examples=60, deadline=None)
@@ -320,15 +322,18 @@ def test_columns_are_the_documented_ones():
 def test_requirements_written_as_text_parse_back_equal(programmes):
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["code", "programme", "faculty", "csec_passes", "cape_passes", "mandatory", "combinations"])
+    columns = ["scheme", "csec_passes", "cape_passes", "cape_units", "mandatory", "combinations", "not_counted",
+               "conditions"]
+    writer.writerow(["code", "programme", "faculty", *columns])
     for p in programmes:
-        text = p.requirements.as_text()
-        writer.writerow([p.id, p.name, p.faculty, text["csec_passes"], text["cape_passes"],
-                         "; ".join(text["mandatory"]), "; ".join(text["combinations"])])
+        for scheme in p.schemes:
+            text = scheme.as_text()
+            writer.writerow([p.id, p.name, p.faculty, text["label"], text["csec_passes"], text["cape_passes"],
+                             text["cape_units"], *("; ".join(text[c]) for c in columns[4:])])
     result = parse(out.getvalue())
     assert result.errors == []
-    assert [(p.id, p.name, p.faculty, p.requirements) for p in result.programmes] == [
-        (p.id, p.name, p.faculty, p.requirements) for p in programmes]
+    assert [(p.id, p.name, p.faculty, p.schemes) for p in result.programmes] == [
+        (p.id, p.name, p.faculty, p.schemes) for p in programmes]
 
 
 def test_a_space_before_a_quoted_cell_keeps_the_quotes_working():

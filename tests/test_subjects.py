@@ -35,10 +35,10 @@ def test_unknown_subject_suggests_closest_names():
     assert err.value.suggestions[0] == "Chemistry (CSEC)"
 
 
-def test_subject_without_level_suggests_both_levels():
+def test_subject_without_level_suggests_every_level():
     with pytest.raises(SubjectError) as err:
         subjects.ref("physics")
-    assert set(err.value.suggestions) == {"Physics (CSEC)", "Physics (CAPE)"}
+    assert set(err.value.suggestions) == {"Physics (CSEC)", "Physics (CAPE)", "Physics (GCE O)", "Physics (GCE A)"}
 
 
 @pytest.mark.parametrize(
@@ -71,9 +71,9 @@ def test_canonical_list_has_official_subjects_at_each_level():
 
 def test_search_puts_prefix_matches_first_and_filters_level():
     found = [str(s) for s in subjects.search("chem")]
-    assert found == ["Chemistry (CAPE)", "Chemistry (CSEC)"]
+    assert found == ["Chemistry (CSEC)", "Chemistry (CAPE)", "Chemistry (GCE O)", "Chemistry (GCE A)"]
     # Pure Mathematics is what students call "Mathematics" at CAPE, so its alias makes it a prefix match.
     assert [str(s) for s in subjects.search("math", level="CAPE")] == [
         "Pure Mathematics (CAPE)", "Applied Mathematics (CAPE)", "Integrated Mathematics (CAPE)"]
     assert all(s.level == "CSEC" for s in subjects.search("", level="CSEC"))
-    assert [str(s) for s in subjects.search("english language")] == ["English A (CSEC)"]
+    assert [str(s) for s in subjects.search("english language")] == ["English A (CSEC)", "English Language (GCE O)"]

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from .programme import Combination, Programme, Requirements, Scheme
 from .subjects import DEGREE, Subject, SubjectList, SubjectRef, gpa_label, is_pass
@@ -39,6 +39,7 @@ class Profile:
         for ref in refs:
             if ref.subject.level == DEGREE:
                 self.gpa = max(self.gpa or 0, ref.min_gpa or 0)
+                entries[ref.part] = SubjectRef(ref.subject, min_gpa=self.gpa)
             elif is_pass(ref.subject.level, ref.min_grade):
                 kept = entries.get(ref.part)
                 entries[ref.part] = _better(kept and Credit(kept.min_grade, kept), Credit(ref.min_grade, ref)).source
@@ -47,7 +48,8 @@ class Profile:
         self.units: dict[tuple[Subject, int], Credit] = {}
         self.gce: dict[Subject, Credit] = {}
         for ref in self.entries:
-            self._credit(ref, subjects)
+            if ref.subject.level != DEGREE:
+                self._credit(ref, subjects)
         self.whole = self._whole()
         self.passes = {"CSEC": len(self.csec), "CAPE": len(self.whole)}
 
@@ -145,6 +147,9 @@ class Profile:
 
     def __iter__(self):
         return iter(self.entries)
+
+    def __repr__(self) -> str:
+        return f"Profile({[str(e) for e in self.entries]})"
 
 
 @dataclass(frozen=True)
@@ -277,17 +282,20 @@ def ref_check(ref: SubjectRef, profile: Profile) -> SubjectCheck | DegreeCheck:
 
 def checks(requirements: Requirements, profile: Profile) -> list[Check]:
     """Each requirement of a scheme, met or not, in the order the catalogue gives them."""
-    found: list[Check] = []
+    return list(_checks(requirements, profile))
+
+
+def _checks(requirements: Requirements, profile: Profile) -> Iterator[Check]:
     excluded = profile.excluded(requirements.not_counted) if requirements.not_counted else frozenset()
     for level, needed in (("CSEC", requirements.csec_passes), ("CAPE", requirements.cape_passes)):
         if needed:
-            found.append(PassesCheck(level, needed, *profile.counted(level, excluded)))
+            yield PassesCheck(level, needed, *profile.counted(level, excluded))
     if requirements.cape_units:
-        found.append(UnitsCheck(requirements.cape_units, *profile.counted_units(excluded)))
-    found.extend(ref_check(ref, profile) for ref in requirements.mandatory)
+        yield UnitsCheck(requirements.cape_units, *profile.counted_units(excluded))
+    for ref in requirements.mandatory:
+        yield ref_check(ref, profile)
     for combination in requirements.combinations:
-        found.append(CombinationCheck(combination, tuple(o for o in combination.options if profile.meets(o))))
-    return found
+        yield CombinationCheck(combination, tuple(o for o in combination.options if profile.meets(o)))
 
 
 def unmet(requirements: Requirements, profile: Profile) -> list[Check]:
@@ -296,7 +304,7 @@ def unmet(requirements: Requirements, profile: Profile) -> list[Check]:
 
 
 def is_eligible(requirements: Requirements, profile: Profile) -> bool:
-    return not unmet(requirements, profile)
+    return all(c.met for c in _checks(requirements, profile))
 
 
 def reasons(requirements: Requirements, profile: Profile) -> list[Check]:
