@@ -7,6 +7,9 @@ import pytest
 
 from tests.browser import PROFILE, ROOT, search_url, sign_in
 
+# A chip of every kind: a CAPE unit (with its unit and grade choices), a GCE A-Level, an associate degree.
+EVERY_KIND = [*PROFILE, "Sociology (CAPE U1:II)", "Chemistry (GCE A:B)", "Associate Degree (GPA:2.8)"]
+
 pytest.importorskip("playwright")
 from playwright.sync_api import expect  # noqa: E402
 
@@ -114,9 +117,23 @@ def test_search_page_meets_wcag_aa(site, page, width):
     expect(page.locator("#subject-listbox [role=option]").first).to_be_visible()
     expect_accessible(page, "autocomplete")
 
+    page.goto(search_url(site, EVERY_KIND, mode="full-time"))
+    expect(page.get_by_test_id("programme-card").first).to_be_visible()
+    expect(page.get_by_test_id("clear-filters")).to_be_visible()
+    page.get_by_test_id("gpa-input").fill("5")
+    page.get_by_test_id("gpa-add").click()
+    expect(page.get_by_test_id("gpa-error")).to_be_visible()
+    expect_accessible(page, "every kind of chip, a filter and a GPA error")
+
     page.goto(search_url(site, PROFILE, programme="SCI-BSC-CS"))
     expect(page.get_by_test_id("requirements")).to_be_visible()
-    expect_accessible(page, "programme detail")
+    expect(page.get_by_test_id("programme-detail").get_by_test_id("check").first).to_be_visible()
+    expect_accessible(page, "programme detail, judged")
+
+    page.emulate_media(media="print")
+    page.goto(search_url(site, PROFILE))
+    expect(page.get_by_test_id("print-head")).to_be_visible()
+    expect_accessible(page, "printout")
 
 
 @pytest.mark.parametrize("width", [360, 1280])

@@ -571,7 +571,7 @@ const setFilter = (key, value) => setFilters({ ...state.filters, [key]: value })
 /** What a printout starts with: whose subjects these results are for, and the filters in use. */
 function renderPrintHead() {
   fill(el.printHead,
-    h("h2", { class: "print-title", text: "Programmes for your subjects" }),
+    h("h1", { class: "print-title", text: "Programmes for your subjects" }),  // the page's h1 is in the panel print leaves out
     h("p", {}, h("strong", { text: "Your subjects: " }),
       state.chips.flatMap((c, i) => [i ? "; " : "", ...refNodes(refOf(c), { held: true })])),
     active(state.filters).length ? h("p", {}, h("strong", { text: "Showing only: " }), filtersText(state.filters)) : null);
