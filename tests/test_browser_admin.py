@@ -18,6 +18,7 @@ from playwright.sync_api import expect  # noqa: E402
 
 SAMPLE = ROOT / "uploads" / "sample-catalogue.csv"
 ROW_ERRORS = ROOT / "uploads" / "broken" / "row-errors.csv"
+V2_ERRORS = ROOT / "uploads" / "broken" / "v2-errors.csv"
 EMPTY = ROOT / "uploads" / "broken" / "empty.csv"
 REGISTRAR, PASSWORD = "registrar@example.edu", "correct horse battery"
 
@@ -201,6 +202,86 @@ def test_upload_errors_activate_roll_back_and_delete(site, page, sample_restored
     assert broken not in {u["id"] for u in admin_call(site, "GET", "/api/uploads")["uploads"]}
     expect(row(page, sample).get_by_test_id("active-badge")).to_be_visible()
     expect(row(page, sample).get_by_test_id("delete")).to_have_count(0)
+
+
+def errors_csv(site, upload_id) -> list[dict]:
+    request = urllib.request.Request(f"{site.admin}/api/uploads/{upload_id}/errors",
+                                     headers={"Authorization": f"Bearer {site.admin_token}"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return list(csv.DictReader(response.read().decode("utf-8-sig").splitlines()))
+
+
+def engine_programme(site, programme_id) -> dict:
+    request = urllib.request.Request(f"{site.engine}/api/programmes/{programme_id}",
+                                     headers={"Cache-Control": "no-cache"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.load(response)
+
+
+def test_a_v2_catalogue_and_a_file_of_v2_mistakes(site, page, sample_restored):
+    """CSV format v2 through the dashboard: the sample's 110 scheme rows read as 102 programmes with no error; each v2
+    mistake listed on its row and column; the programmes that load are served with their schemes."""
+    sign_in(page, site)
+    sample = upload(page, SAMPLE)
+    result = page.get_by_test_id("upload-result")
+    expect(result).to_contain_text("Loaded 102 programmes from sample-catalogue.csv")
+    expect(result).to_contain_text("Every row was read.")
+    expect(row(page, sample).get_by_test_id("errors")).to_have_text("0")
+    expect(row(page, sample).get_by_test_id("view-errors")).to_have_count(0)
+    expect(row(page, sample).get_by_test_id("download-errors")).to_be_disabled()
+
+    mistakes = upload(page, V2_ERRORS)
+    expect(result).to_contain_text("Loaded 4 programmes from v2-errors.csv")
+    expect(result).to_contain_text("11 rows had errors and were left out.")
+    expect(row(page, mistakes).get_by_test_id("programmes")).to_have_text("4")
+    expect(row(page, mistakes).get_by_test_id("errors")).to_have_text("11")
+
+    row(page, mistakes).get_by_test_id("view-errors").click()
+    dialog = page.get_by_test_id("errors-dialog")
+    expected = errors_csv(site, mistakes)
+    assert [(e["row"], e["column"]) for e in expected] == [
+        ("3", "mandatory"), ("4", "mandatory"), ("5", "mandatory"), ("6", "mandatory"), ("7", "mandatory"),
+        ("8", "mandatory"), ("9", "cape_units"), ("10", "scheme"), ("11", "campus"), ("12", "not_counted"),
+        ("17", "code")]
+    rows = dialog.get_by_test_id("error-row")
+    expect(rows).to_have_count(len(expected))
+    for i, error in enumerate(expected):
+        expect(rows.nth(i).get_by_test_id("error-line")).to_have_text(error["row"])
+        expect(rows.nth(i).get_by_test_id("error-column")).to_have_text(error["column"])
+        expect(rows.nth(i).get_by_test_id("error-value")).to_have_text(error["value"].removeprefix("'") or "(empty)")
+        expect(rows.nth(i).get_by_test_id("error-message")).to_have_text(error["message"].removeprefix("'"))
+    # The v2 mistakes as an admin reads them: a unit that does not exist, "A or B" with the combination to write
+    # instead, a GPA out of range, a negative unit count (shown as typed, not as a spreadsheet formula), scheme rows
+    # that disagree, and the row of the same programme that is left out with them.
+    messages = rows.get_by_test_id("error-message")
+    expect(rows.nth(0).get_by_test_id("error-value")).to_have_text("Pure Mathematics (CAPE U3)")
+    expect(messages.nth(2)).to_contain_text(
+        "write it as the combination '1 of Accounting (CAPE) | Economics (CAPE)'")
+    expect(messages.nth(4)).to_have_text("GPA '5.1' is not a GPA from 0.0 to 4.3")
+    expect(rows.nth(6).get_by_test_id("error-value")).to_have_text("-2")
+    expect(messages.nth(7)).to_have_text("not loaded: row 11 of the same programme has errors")
+    expect(messages.nth(8)).to_contain_text("its rows may differ only in their requirements")
+    expect(dialog.locator("#errors-summary")).to_contain_text("11 rows left out; the other 4 programmes loaded")
+    page.get_by_test_id("errors-close").click()
+
+    row(page, mistakes).get_by_test_id("activate").click()
+    expect(page.get_by_test_id("confirm-dialog")).to_contain_text("Students will see the 4 programmes of v2-errors.csv")
+    confirm(page)
+    expect(page.get_by_test_id("status")).to_have_text(f"Activated {mistakes}: students now see 4 programmes.")
+    expect_engine_programmes(site, page, 4)
+    bank = engine_programme(site, "SOC-BSC-BANK")
+    assert [(s["label"], [c["kind"] for c in s["checks"]]) for s in bank["schemes"]] == [
+        ("CAPE", ["passes", "passes", "subject", "subject", "combination"]),
+        ("Associate Degree", ["passes", "subject", "subject", "associate_degree"])]
+    statistics = engine_programme(site, "SCI-BSC-STAT")["schemes"][0]["checks"]
+    assert {"kind": "units", "needed": 6}.items() <= statistics[2].items()
+
+    row(page, sample).get_by_test_id("activate").click()
+    confirm(page)
+    expect_engine_programmes(site, page, 102)
+    row(page, mistakes).get_by_test_id("delete").click()
+    confirm(page)
+    expect(row(page, mistakes)).to_have_count(0)
 
 
 def test_a_file_that_cannot_be_read_shows_why(site, page, sample_restored):
