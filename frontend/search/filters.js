@@ -20,7 +20,7 @@ const same = (a, b) => String(a).toLowerCase() === String(b).toLowerCase();
 
 /** Each filter's choices: the values the programmes have (modes in their usual order, the rest sorted), plus the one
  *  chosen even if no programme has it, so a shared link's filter can be seen and cleared. */
-export function choices(programmes, chosen) {
+export function filterChoices(programmes, chosen) {
   return Object.fromEntries(FILTERS.map((filter) => {
     const found = new Set(programmes.flatMap(filter.values).filter(Boolean));
     const chosenValue = chosen[filter.key];

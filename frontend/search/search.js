@@ -3,7 +3,7 @@
 
 import { fill, h, plural } from "../shared/dom.js";
 import { checkNodes, fixesFor, refNodes } from "./checks.js";
-import { active, applyFilters, choices, FILTERS, filtersText, modesOf, readFilters, writeFilters } from "./filters.js";
+import { active, applyFilters, filterChoices, FILTERS, filtersText, modesOf, readFilters, writeFilters } from "./filters.js";
 import { prepare, rank } from "./ranking.js";
 import { DEGREE, GRADES, keyOf, labelOf, levelClass, MAX_GPA, parseRef, readGpa, refOf, sameRef, subjectOf } from "./references.js";
 import { conditionsPhrase, durationText, schemeName, viaScheme } from "./text.js";
@@ -249,12 +249,12 @@ function chipName(chip) {
   return [chip.name, h("span", { class: levelClass(chip.level), text: chip.level })];
 }
 
-function chipSelect(chip, index, { field, name, choices: options, value }) {
+function chipSelect(chip, index, { field, name, choices, value }) {
   const id = `${field}-${index}`;
   return h("span", { class: "chip-select" },
     h("label", { for: id, class: "visually-hidden", text: `${name} for ${labelOf(chip)}` }),
     h("select", { id, "data-testid": `chip-${field}`, onchange: (event) => changeChip(index, field, event.target.value) },
-      options.map(([v, text]) => h("option", { value: v, selected: String(value ?? "") === v, text }))));
+      choices.map(([v, text]) => h("option", { value: v, selected: String(value ?? "") === v, text }))));
 }
 
 /** The unit choice of a CAPE chip: for two-unit subjects (all CAPE subjects until the subject list says otherwise). */
@@ -277,7 +277,7 @@ function renderChips() {
     const label = labelOf(chip);
     return h("li", { class: "chip" + (chip.invalid ? " chip-invalid" : ""), "data-testid": "chip", "data-subject": label },
       h("span", { class: "chip-name" }, chipName(chip)),
-      chip.level ? unitSelect(chip, index) : null,
+      unitSelect(chip, index),
       chip.level ? gradeSelect(chip, index) : null,
       h("button", {
         type: "button", class: "chip-remove", "aria-label": `Remove ${label}`, title: `Remove ${label}`,
@@ -528,7 +528,7 @@ function renderSuggestions(suggestions) {
     const ref = parseRef(s.subject);
     const raise = s.kind === "grade";
     return h("li", {}, h("button", {
-      type: "button", class: "suggestion", "data-testid": "suggestion", "data-subject": s.subject, "data-kind": s.kind || "subject",
+      type: "button", class: "suggestion", "data-testid": "suggestion", "data-subject": s.subject, "data-kind": s.kind,
       onclick: () => putRef(s.subject, s.replaces),
     },
     h("span", { class: "suggestion-plus", "aria-hidden": "true", text: raise ? "↑" : "+" }),
@@ -548,7 +548,7 @@ function buildFilters() {
 
 /** Each filter's choices from the programmes of this answer (eligible and nearly there), the chosen one selected. */
 function renderFilters(result) {
-  const found = choices([...result.eligible, ...result.near_misses], state.filters);
+  const found = filterChoices([...result.eligible, ...result.near_misses], state.filters);
   FILTERS.forEach((f) => {
     const select = $(`filter-${f.key}`);
     const chosen = (state.filters[f.key] || "").toLowerCase();
