@@ -392,3 +392,62 @@ def test_subject_lists_without_suggestions_resolve_the_same_names():
     with pytest.raises(SubjectError) as suggested:
         SubjectList.default().ref("Chemestry (CSEC)")
     assert suggested.value.suggestions[0] == "Chemistry (CSEC)"
+
+
+SCHEMES = "code,programme,faculty,campus,scheme,cape_passes,cape_units,mandatory,not_counted,conditions\n"
+
+
+def test_rows_of_one_code_with_different_labels_are_the_schemes_of_one_programme():
+    result = parse(SCHEMES + "MED,Medicine,Medical Sciences,Cave Hill,A,3,,Chemistry (CAPE),,Interview\n"
+                             "MED,Medicine,Medical Sciences,Cave Hill,B,,6,Chemistry (CAPE U1),Caribbean Studies (CAPE),\n")
+    assert result.errors == []
+    [p] = result.programmes
+    assert [s.as_text() for s in p.schemes] == [
+        {"label": "A", "csec_passes": 0, "cape_passes": 3, "cape_units": 0, "mandatory": ["Chemistry (CAPE)"],
+         "combinations": [], "not_counted": [], "conditions": ["Interview"]},
+        {"label": "B", "csec_passes": 0, "cape_passes": 0, "cape_units": 6, "mandatory": ["Chemistry (CAPE U1)"],
+         "combinations": [], "not_counted": ["Caribbean Studies (CAPE)"], "conditions": []}]
+
+
+def test_without_codes_the_same_programme_and_faculty_group_the_schemes():
+    [p] = parse(SCHEMES + ",Law,Law,Mona,A,2,,,,\n,law , LAW,Mona,B,,,Associate Degree (GPA:3.5),,\n").programmes
+    assert (p.id, [s.label for s in p.schemes]) == ("law", ["A", "B"])
+
+
+def test_a_repeated_scheme_label_is_refused_and_the_first_row_loads():
+    result = parse(SCHEMES + "M,Medicine,Med,Mona,A,3,,,,\nM,Medicine,Med,Mona,a,2,,,,\n")
+    assert [(e.row, e.column) for e in result.errors] == [(3, "scheme")]
+    assert "already given in row 2" in result.errors[0].message
+    assert [len(p.schemes) for p in result.programmes] == [1]
+
+
+def test_scheme_rows_that_disagree_on_a_programme_column_are_errors_and_the_programme_waits():
+    result = parse(SCHEMES + "M,Medicine,Med,Cave Hill,A,3,,,,\nM,Medicine,Med,Mona,B,2,,,,\nX,Other,Med,Mona,,,,,,\n")
+    assert [(e.row, e.column, e.value) for e in result.errors] == [(2, "scheme", "A"), (3, "campus", "Mona")]
+    assert "differs from row 2 ('Cave Hill')" in result.errors[1].message
+    assert "not loaded: row 3" in result.errors[0].message
+    assert [p.id for p in result.programmes] == ["X"]
+
+
+def test_a_labelled_row_after_an_unlabelled_one_asks_for_labels():
+    result = parse(SCHEMES + "M,Medicine,Med,Mona,,3,,,,\nM,Medicine,Med,Mona,B,2,,,,\n")
+    assert [(e.row, e.column) for e in result.errors] == [(2, "scheme"), (3, "scheme")]
+    assert "different scheme label" in result.errors[1].message
+
+
+@pytest.mark.parametrize("cell, column, fragment, suggestion", [
+    ("Accounting or Economics (CAPE)", "mandatory", "names 2 subjects as one", "1 of Accounting (CAPE) | Economics (CAPE)"),
+    ("Pure Mathematics (CAPE U3)", "mandatory", "use U1 or U2", None),
+    ("Caribbean Studies (CAPE U2)", "mandatory", "one-unit subject", "Caribbean Studies (CAPE)"),
+    ("Associate Degree (GPA:4.5)", "mandatory", "not a GPA from 0.0 to 4.3", None),
+    ("Chemistry (GCE A:U)", "mandatory", "must be a pass grade (GCE A A*-E)", None),
+    ("Chemistry (GCE O:F)", "mandatory", "does not exist at GCE O", None),
+    ("Caribbean Studies (CAPE:II)", "not_counted", "whole subjects", "Caribbean Studies (CAPE)"),
+])
+def test_v2_references_that_cannot_be_read_are_row_errors_with_a_fix(cell, column, fragment, suggestion):
+    values = {"mandatory": "", "not_counted": "", column: cell}
+    result = parse(SCHEMES + f"M,Medicine,Med,Mona,,,,{values['mandatory']},{values['not_counted']},\n")
+    [e] = result.errors
+    assert (e.row, e.column, e.value) == (2, column, cell) and fragment in e.message
+    if suggestion:
+        assert suggestion in e.message

@@ -12,7 +12,7 @@ import neo4j.exceptions
 import pytest
 import redis.exceptions
 
-from beuwi.domain import Profile, Programme, Requirements, SubjectList
+from beuwi.domain import Profile, Programme, Requirements, Scheme, SubjectList
 from beuwi.graph import cypher, cypher_store, open_store
 from beuwi.graph.falkordb_store import FalkorDBStore
 from beuwi.graph.neo4j_store import Neo4jStore
@@ -23,21 +23,27 @@ S = SubjectList.default()
 
 
 def programme(pid, name=None, faculty="Science", **req):
-    return Programme(pid, name or pid.title(), faculty, requirements=Requirements.from_text(S, **req))
+    return Programme(pid, name or pid.title(), faculty, schemes=(Scheme(Requirements.from_text(S, **req)),))
 
 
 FULL = Programme(
     "SCI-CS", "Computer Science", "Science and Technology", department="Computing", degree="BSc", campus="Mona",
     full_time=True, part_time=False, evening=True, duration="3 years", url="https://example.edu/cs",
     description="Programs, proofs and “systems”.", careers=("Developer", "Analyst"),
-    requirements=Requirements.from_text(
-        S, 5, 2, ["English A (CSEC)", "Chemistry (CAPE:II)"],
-        ["1 of Pure Mathematics (CAPE:III) | Computer Science (CAPE)", "2 of Biology (CSEC) | Physics (CSEC) | Chemistry (CSEC)"]),
+    schemes=(
+        Scheme(Requirements.from_text(
+            S, 5, 2, ["English A (CSEC)", "Chemistry (CAPE:II)"],
+            ["1 of Pure Mathematics (CAPE:III) | Computer Science (CAPE)",
+             "2 of Biology (CSEC) | Physics (CSEC) | Chemistry (CSEC)"]), "A", ("Interview",)),
+        Scheme(Requirements.from_text(
+            S, 0, 0, ["Pure Mathematics (CAPE U1:III)", "Associate Degree (GPA:2.5)"], [], 4,
+            ["Caribbean Studies (CAPE)"]), "B"),
+    ),
 )
 CATALOGUE = [FULL, programme("open"), programme("maths", mandatory=["Mathematics (CSEC)"])]
 
 
-VERSION_LABELS = ("Programme", "Subject", "Combination")
+VERSION_LABELS = ("Programme", "Scheme", "Subject", "Combination")
 
 
 def count(store, label, version):
@@ -110,7 +116,7 @@ def test_delete_removes_every_node_of_the_version_only(store):
     kept = store.activate(store.load(CATALOGUE).id)
     gone = store.load(CATALOGUE)
     before = {label: count(store, label, gone.id) for label in VERSION_LABELS}
-    assert before == {"Programme": 3, "Subject": 8, "Combination": 2}
+    assert before == {"Programme": 3, "Scheme": 4, "Subject": 9, "Combination": 2}
     store.delete(gone.id)
     assert {label: count(store, label, gone.id) for label in VERSION_LABELS} == dict.fromkeys(VERSION_LABELS, 0)
     assert catalogue_nodes(store, gone.id) == 0
@@ -495,3 +501,16 @@ def test_the_uri_scheme_picks_the_adapter(uri, adapter):
 def test_an_unknown_scheme_is_refused():
     with pytest.raises(ValueError, match="use falkordb://host:port, bolt://"):
         open_store({"GRAPH_URI": "postgres://localhost"})
+
+
+def test_a_programme_stored_before_schemes_reads_back_as_one_scheme():
+    """Versions loaded by the v1 engine keep their requirements as text lists on the programme node."""
+    from beuwi.graph.cypher_store import _programme
+
+    stored = {"id": "old", "name": "Old", "faculty": "Science", "position": 0, "csec_passes": 5, "cape_passes": 1,
+              "mandatory": ["Chemistry (CAPE:II)"], "combinations": ["1 of Physics (CSEC) | Biology (CSEC)"]}
+    [scheme] = _programme(stored).schemes
+    assert scheme.as_text() == {"label": "", "csec_passes": 5, "cape_passes": 1, "cape_units": 0,
+                                "mandatory": ["Chemistry (CAPE:II)"],
+                                "combinations": ["1 of Physics (CSEC) | Biology (CSEC)"], "not_counted": [],
+                                "conditions": []}

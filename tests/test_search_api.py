@@ -6,7 +6,7 @@ from contextlib import closing, contextmanager
 
 import pytest
 
-from beuwi.domain import Programme, Requirements, SubjectList
+from beuwi.domain import Programme, Requirements, Scheme, SubjectList
 from beuwi.graph import SCHEMES, connect, open_store
 from beuwi.search import create_app
 from beuwi.ports import free_port
@@ -18,7 +18,7 @@ S = SubjectList.default()
 def programme(pid, name, faculty, department="", degree="", description="", **req):
     return Programme(
         pid, name, faculty, department=department, degree=degree, description=description,
-        requirements=Requirements.from_text(S, **req),
+        schemes=(Scheme(Requirements.from_text(S, **req)),),
     )
 
 

@@ -77,3 +77,10 @@ def test_search_puts_prefix_matches_first_and_filters_level():
         "Pure Mathematics (CAPE)", "Applied Mathematics (CAPE)", "Integrated Mathematics (CAPE)"]
     assert all(s.level == "CSEC" for s in subjects.search("", level="CSEC"))
     assert [str(s) for s in subjects.search("english language")] == ["English A (CSEC)", "English Language (GCE O)"]
+
+
+def test_unit_1_of_a_one_unit_subject_is_the_whole_subject_and_unit_2_does_not_exist():
+    assert subjects.ref("Caribbean Studies (CAPE U1:II)") == subjects.ref("Caribbean Studies (CAPE:II)")
+    with pytest.raises(SubjectError, match="one-unit subject"):
+        subjects.ref("Caribbean Studies (CAPE U2)")
+    assert str(subjects.ref("sociology (cape u2:iii)")) == "Sociology (CAPE U2:III)"

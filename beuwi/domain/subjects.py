@@ -270,10 +270,12 @@ class SubjectList:
             number = int(unit[1])
             if number not in UNITS:
                 raise SubjectError(f"{text.strip()!r}: CAPE subjects have Unit 1 and Unit 2 (use U1 or U2)")
-            if self.units.get(subject) == 1:
+            if self.units.get(subject) == 1 and number == 2:
                 raise SubjectError(f"{text.strip()!r}: {subject} is a one-unit subject; write {str(subject)!r}",
                                    (str(subject),))
-            return SubjectRef(subject, grade_number(grade, "CAPE") if grade else None, number)
+            # Unit 1 of a one-unit subject, as its certificate reads, is the whole subject.
+            unit_named = number if self.units.get(subject) == 2 else None
+            return SubjectRef(subject, grade_number(grade, "CAPE") if grade else None, unit_named)
         return SubjectRef(subject, grade_number(grade, subject.level) if grade else None)
 
     def search(self, query: str = "", level: str | None = None, popularity: dict[Subject, int] | None = None

@@ -45,7 +45,8 @@ def search(snapshot: Snapshot, refs: Sequence[SubjectRef],
         "subjects": list(dict.fromkeys(str(r) for r in refs)),
         "eligible": [_eligible(p, route(p, profile)) for p in eligible],
         "faculties": [{"faculty": name, "eligible": count} for name, count in faculties.items()],
-        "near_misses": [{**n.programme.summary(), "scheme": n.scheme.label or None, "missing": [n.missing.as_dict()]}
+        "near_misses": [{**n.programme.summary(), "scheme": n.scheme.label or None,
+                         "conditions": list(n.scheme.conditions), "missing": [n.missing.as_dict()]}
                         for n in result.near_misses],
         "near_misses_total": result.near_misses_total,
         "suggestions": [suggestion(s) for s in result.suggestions],
@@ -89,7 +90,8 @@ def programme(snapshot: Snapshot, programme_id: str, refs: Sequence[SubjectRef] 
         results = checks(scheme.requirements, profile)
         schemes.append({"label": scheme.label or None, "conditions": list(scheme.conditions),
                         "met": all(c.met for c in results), "checks": [c.as_dict() for c in results]})
-    return {"catalogue": snapshot.version, **found.details(), "subjects": [str(r) for r in refs], "schemes": schemes}
+    return {"catalogue": snapshot.version, **found.details(), "subjects": list(dict.fromkeys(str(r) for r in refs)),
+            "schemes": schemes}
 
 
 def faculties(snapshot: Snapshot) -> dict:
