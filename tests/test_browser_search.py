@@ -358,6 +358,27 @@ def test_near_misses_say_exactly_what_is_missing(site, page):
     expect(near.last).to_be_visible()
 
 
+def test_uncounted_subjects_and_a_subject_held_only_in_part_are_said(site, page):
+    """Mona's Social Sciences do not count Caribbean and Communication Studies; one unit of Sociology is not all of it."""
+    profile = [*PROFILE[:5], "Caribbean Studies (CAPE)", "Communication Studies (CAPE)", "History (CAPE)",
+               "Sociology (CAPE U1)"]
+    answer = engine_search(site, profile)
+    uncounted = [m for m in answer["near_misses"] if m["missing"][0].get("not_counted")]
+    held = [m for m in answer["near_misses"] if m["missing"][0]["kind"] == "subject" and m["missing"][0]["held"]]
+    assert uncounted and held, "the sample has both"
+    page.goto(search_url(site, profile))
+    for miss in uncounted:
+        text = card(page, miss["id"], "near-miss").get_by_test_id("missing-text")
+        expect(text).to_contain_text("not counted here")
+        for label in miss["missing"][0]["not_counted"]:
+            expect(text).to_contain_text(readable(label))
+    for miss in held:
+        check = miss["missing"][0]
+        shown = card(page, miss["id"], "near-miss")
+        expect(shown.get_by_test_id("missing-text")).to_contain_text(f"you have {without_grade(readable(check['held']))}")
+        expect(shown.get_by_test_id("fix")).to_have_text([re.compile(r"^Change to ")])
+
+
 @pytest.mark.parametrize("kind", ["subject", "combination"])
 def test_a_near_miss_fix_adds_what_is_missing_and_the_programme_opens(site, page, kind):
     answer = engine_search(site, PROFILE)
@@ -565,6 +586,8 @@ def test_durations_read_as_a_person_would(student_site, page):
     programmes = engine_get(student_site, "/api/programmes")["programmes"]
     assert {"2", "1", "?", ""} <= {p["duration"] for p in programmes}
     page.goto(search_url(student_site))
+    faculties = engine_get(student_site, "/api/faculties")["faculties"]
+    expect(page.get_by_test_id("browse-faculty")).to_have_count(len(faculties))
     for entry in page.get_by_test_id("browse-faculty").all():
         entry.get_by_role("button").click()
     rows = page.get_by_test_id("browse-programme")

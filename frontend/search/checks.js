@@ -23,28 +23,37 @@ function refList(labels, conjunction = "and") {
     i === 0 ? "" : i === labels.length - 1 ? ` ${conjunction} ` : ", ", ...refNodes(label)]);
 }
 
+/** "; Caribbean Studies (CAPE) is not counted here": held subjects this programme leaves out of its counts. */
 function notCountedNote(check) {
-  if (!check.not_counted || !check.not_counted.length) return [];
-  return [" (", ...refList(check.not_counted), " not counted here)"];
+  const left = check.not_counted || [];
+  if (!left.length) return [];
+  return ["; ", ...refList(left), left.length === 1 ? " is" : " are", " not counted here"];
 }
 
+/** "5 CSEC passes (needs 5)" or "1 more CAPE pass (needs 2, you have 1)". */
 function countSentence(check, one, many) {
-  const said = check.met
-    ? `${plural(check.counted, one, many)} (needs ${check.needed})`
-    : `${plural(check.short, "more " + one, "more " + many)} (needs ${check.needed}, you have ${check.counted})`;
-  return [said, ...notCountedNote(check)];
+  const [said, detail] = check.met
+    ? [plural(check.counted, one, many), `needs ${check.needed}`]
+    : [plural(check.short, `more ${one}`, `more ${many}`), `needs ${check.needed}, you have ${check.counted}`];
+  return [`${said} (${detail}`, ...notCountedNote(check), ")"];
 }
 
 /** Whether what meets a requirement is another qualification (a GCE A-Level for a CAPE subject), not just a grade. */
 const otherThing = (by, wanted) => labelOf(parseRef(by)) !== labelOf(parseRef(wanted));
+
+/** "(you have Physics (CAPE) grade III)", and "grade not given" when the requirement names a grade the chip lacks. */
+function youHave(held, wanted) {
+  const ungraded = !parseRef(held).grade && parseRef(wanted).grade;
+  return [" (you have ", ...refNodes(held, { held: true }), ungraded ? ", grade not given" : "", ")"];
+}
 
 const SENTENCES = {
   passes: (c) => countSentence(c, `${c.level} pass`, `${c.level} passes`),
   units: (c) => countSentence(c, "CAPE unit", "CAPE units"),
   subject: (c) => [
     ...refNodes(c.subject),
-    c.met && c.by && otherThing(c.by, c.subject) ? [" (you have ", ...refNodes(c.by, { held: true }), ")"] : [],
-    !c.met && c.held ? [" (you have ", ...refNodes(c.held, { held: true }), ")"] : [],
+    c.met && c.by && otherThing(c.by, c.subject) ? youHave(c.by, c.subject) : [],
+    !c.met && c.held ? youHave(c.held, c.subject) : [],
   ].flat(),
   associate_degree: (c) => [...REQUIREMENTS.associate_degree(c), c.gpa == null ? "" : ` (yours is ${gpaText(c.gpa)})`],
   combination: (c) => {

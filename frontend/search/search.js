@@ -430,7 +430,7 @@ function fixButtons(check) {
   return h("span", { class: "fix-row" }, fixes.map((fix) => h("button", {
     type: "button", class: "button small fix", "data-testid": "fix", "data-subject": fix.subject,
     onclick: () => putRef(fix.subject, fix.replaces),
-  }, "Add ", refNodes(fix.subject, { held: true }))));
+  }, fix.replaces ? "Change to " : "Add ", refNodes(fix.subject, { held: true }))));
 }
 
 function nearCard(p) {
