@@ -1,6 +1,6 @@
 // Filters over one search's answer (campus, faculty, study mode, degree), applied in the page without a new search.
 
-export const MODES = [
+const MODES = [
   { field: "full_time", value: "full-time", label: "Full-time" },
   { field: "part_time", value: "part-time", label: "Part-time" },
   { field: "evening", value: "evening", label: "Evening" },
@@ -35,7 +35,7 @@ const modeLabel = (value) => (MODES.find((m) => m.value === value) || { label: v
 
 export const active = (filters) => FILTERS.filter((f) => filters[f.key]);
 
-export function matches(p, filters) {
+function matches(p, filters) {
   return active(filters).every((f) => f.values(p).some((v) => same(v, filters[f.key])));
 }
 

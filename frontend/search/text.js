@@ -9,7 +9,7 @@ export function durationText(duration) {
 }
 
 /** "a", "a and b", "a, b and c". */
-export function listPhrase(items) {
+function listPhrase(items) {
   if (items.length < 2) return items.join("");
   return `${items.slice(0, -1).join(", ")} and ${items[items.length - 1]}`;
 }
