@@ -3,6 +3,7 @@ output, the report, and short real runs.
 
 No timing is asserted here: the benchmark measures, CI judges its JSON.
 """
+import dataclasses
 import json
 import os
 import re
@@ -13,15 +14,27 @@ from pathlib import Path
 
 import pytest
 
-from beuwi.bench import baseline, generate, original, report, wrk
+from beuwi.bench import baseline, generate, original, report, run, wrk
 from beuwi.csv_catalogue import parse_catalogue
-from beuwi.domain import Profile, SubjectList, is_eligible
+from beuwi.domain import Profile, Scheme, SubjectList, SubjectRef, eligible, is_eligible
+from beuwi.domain.subjects import DEGREE
 from beuwi.graph import open_store
 from beuwi.search.compiled import CompiledCatalogue
 
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLE = ROOT / "uploads" / "sample-catalogue.csv"
+SAMPLE = ROOT / "uploads" / "v1" / "sample-catalogue.csv"
+SAMPLE_V2 = ROOT / "uploads" / "sample-catalogue.csv"
 S = SubjectList.default()
+
+
+def only(programme):
+    """The requirements of a programme of one scheme (every `original` one)."""
+    assert len(programme.schemes) == 1
+    return programme.schemes[0].requirements
+
+
+def holding(subjects) -> Profile:
+    return Profile(SubjectRef(s) for s in subjects)
 
 
 # --- generate ---------------------------------------------------------------------------------------------------
@@ -33,7 +46,7 @@ def test_original_respects_the_level(level):
     assert len(programmes) == 300
     assert len({p.id for p in programmes}) == 300
     for p in programmes:
-        req = p.requirements
+        req = only(p)
         mandatory = {r.subject for r in req.mandatory}
         assert 2 <= len(req.mandatory) <= shape.max_mand
         assert len(mandatory) == len(req.mandatory)
@@ -51,15 +64,15 @@ def test_original_respects_the_level(level):
 
 def test_original_uses_the_whole_range_and_both_levels():
     programmes = generate.original("L3", count=2000, seed=1)
-    mandatory_sizes = {len(p.requirements.mandatory) for p in programmes}
-    combos = {len(p.requirements.combinations) for p in programmes}
-    needs = {c.need for p in programmes for c in p.requirements.combinations}
-    sizes = {len(c.options) for p in programmes for c in p.requirements.combinations}
+    mandatory_sizes = {len(only(p).mandatory) for p in programmes}
+    combos = {len(only(p).combinations) for p in programmes}
+    needs = {c.need for p in programmes for c in only(p).combinations}
+    sizes = {len(c.options) for p in programmes for c in only(p).combinations}
     assert mandatory_sizes == set(range(2, 11))
     assert combos == set(range(0, 9))
     assert needs == set(range(1, 11))
     assert sizes == set(range(2, 16))
-    levels = {r.subject.level for p in programmes for r in p.requirements.mandatory}
+    levels = {r.subject.level for p in programmes for r in only(p).mandatory}
     assert levels == {"CSEC", "CAPE"}
     assert len({p.faculty for p in programmes}) == len(generate.FACULTIES)
 
@@ -67,9 +80,9 @@ def test_original_uses_the_whole_range_and_both_levels():
 def test_original_clamps_empty_ranges():
     tight = generate.Level("tight", max_combos=3, max_size=3, max_amt=5, max_mand=66)
     for p in generate.original(tight, count=200, seed=3):
-        for c in p.requirements.combinations:
+        for c in only(p).combinations:
             assert 1 <= c.need < len(c.options) <= 3
-            assert not {o.subject for o in c.options} & {r.subject for r in p.requirements.mandatory}
+            assert not {o.subject for o in c.options} & {r.subject for r in only(p).mandatory}
 
 
 def test_generators_are_deterministic_by_seed():
@@ -107,12 +120,85 @@ def test_weighted_subjects_exist():
     assert all((name, "CAPE") in names for name in generate.CAPE_WEIGHTS)
 
 
+def refs_of(programmes):
+    return [ref for p in programmes for ref in p.refs]
+
+
+def test_v2_catalogues_hold_what_the_2019_model_cannot():
+    programmes = generate.v2(2000, seed=1)
+    assert len({p.id for p in programmes}) == 2000
+    schemes = [s for p in programmes for s in p.schemes]
+    counts = [len(p.schemes) for p in programmes]
+    assert set(counts) <= {1, 2, 3, 4} and 0.2 < sum(c > 1 for c in counts) / len(counts) < 0.5
+    for p in programmes:
+        labels = [s.label for s in p.schemes]
+        assert len(set(labels)) == len(labels) and (labels == [""]) == (len(labels) == 1), labels
+        for scheme in p.schemes:
+            req = scheme.requirements
+            assert len({r.part for r in req.mandatory}) == len(req.mandatory)
+            for c in req.combinations:
+                assert 1 <= c.need < len(c.options) + 1 and len({o.part for o in c.options}) == len(c.options)
+    refs = refs_of(programmes)
+    units = [r for r in refs if r.unit]
+    assert units and all(S.units[r.subject] == 2 for r in units), "single units only of two-unit subjects"
+    assert any(r.min_grade for r in refs if r.subject.level == "CAPE")
+    assert any(r.subject.level == "GCE O" for r in refs)
+    degrees = [r for r in refs if r.subject.level == DEGREE]
+    assert 0.05 < len(degrees) / len(programmes) < 0.12 and {r.min_gpa for r in degrees} >= {250, 350}
+    assert 0.2 < sum(bool(s.requirements.cape_units) for s in schemes) / len(schemes) < 0.6
+    assert 0.3 < sum(bool(s.requirements.not_counted) for s in schemes) / len(schemes) < 0.5
+    assert 0.05 < sum(bool(p.conditions) for p in programmes) / len(programmes) < 0.2
+    assert generate.v2(50, seed=5) == generate.v2(50, seed=5) != generate.v2(50, seed=6)
+
+
+def test_v2_profiles_hold_units_gce_and_associate_degrees():
+    profiles = generate.v2_profiles(400, seed=4)
+    assert generate.v2_profiles(20, seed=5) == generate.v2_profiles(20, seed=5) != generate.v2_profiles(20, seed=6)
+    refs = [[S.ref(label) for label in labels] for labels in profiles]
+    assert all(8 <= len(r) <= 14 for r in refs)
+    levels = [{r.subject.level for r in held} for held in refs]
+    assert 0.05 < sum("GCE O" in held for held in levels) / len(levels) < 0.2
+    assert 0.05 < sum("GCE A" in held for held in levels) / len(levels) < 0.2
+    assert 0.07 < sum(DEGREE in held for held in levels) / len(levels) < 0.2
+    assert any(r.unit for held in refs for r in held)
+    assert any(not Profile([r]).entries for held in refs for r in held), "now and then a failed grade"
+
+
+def test_v2_workload_opens_programmes_by_every_route_and_the_engine_agrees():
+    """The v2 workload measures answers that say something: the engine's eligible programmes, as the domain's,
+    include some met only by a later scheme or by an associate degree, some for students with GCE passes, and near
+    misses."""
+    programmes = generate.v2(300, seed=2)
+    compiled = CompiledCatalogue(programmes)
+    later = near_misses = degree = gce = 0
+    for labels in generate.v2_profiles(60, seed=2):
+        profile = baseline.profile_of(labels)
+        answer = compiled.match(profile)
+        assert {p.id for p in answer.eligible} == expected(programmes, profile), labels
+        near_misses += len(answer.near_misses)
+        gce += bool(answer.eligible) and any(e.subject.level.startswith("GCE") for e in profile)
+        for p in answer.eligible:
+            met = [s for s in p.schemes if is_eligible(s.requirements, profile)]
+            later += met[0] is not p.schemes[0]
+            degree += any(r.subject.level == DEGREE for s in met for r in s.requirements.mandatory)
+    assert later and degree and gce and near_misses
+
+
+def test_v2_catalogue_loads_into_the_graph_and_reads_back(graph_store):
+    programmes = generate.v2(80, seed=3)
+    version = graph_store.load(programmes)
+    assert graph_store.programmes(version.id) == programmes
+    for labels in generate.v2_profiles(10, seed=3):
+        profile = baseline.profile_of(labels)
+        assert set(graph_store.eligible_ids(version.id, profile)) == expected(programmes, profile)
+
+
 # --- baseline ---------------------------------------------------------------------------------------------------
 
 def near(programme):
     """A profile holding exactly what a programme needs (every mandatory subject and `need` options of each
     combination), so agreement is tested on eligible programmes too, not only on empty answers."""
-    req = programme.requirements
+    req = only(programme)
     subjects = [r.subject for r in req.mandatory]
     for c in req.combinations:
         subjects += [o.subject for o in c.options[:c.need]]
@@ -120,7 +206,7 @@ def near(programme):
 
 
 def expected(programmes, profile):
-    return {p.id for p in programmes if is_eligible(p.requirements, profile)}
+    return {p.id for p in programmes if eligible(p, profile)}
 
 
 def around(programmes, *, per_size: int, seed: int) -> list[Profile]:
@@ -130,9 +216,9 @@ def around(programmes, *, per_size: int, seed: int) -> list[Profile]:
                 for labels in generate.profiles(size, per_size, seed=seed)]
     for i, p in enumerate(programmes):
         held = near(p)
-        profiles.append(Profile((s, None) for s in held))
-        profiles.append(Profile((s, None) for s in held[1:]))
-        profiles.append(Profile((s, None) for s in [*held, *generate.subjects()[i::9]]))
+        profiles.append(holding(held))
+        profiles.append(holding(held[1:]))
+        profiles.append(holding([*held, *generate.subjects()[i::9]]))
     return profiles
 
 
@@ -163,7 +249,7 @@ def test_baseline_agrees_on_the_sample_catalogue_with_grades_and_pass_counts(gra
 def test_baseline_is_scoped_to_its_catalogue(graph_store):
     programmes = generate.original("L1", 30, seed=2)
     first, second = graph_store.load(programmes), graph_store.load(programmes)
-    profile = Profile((s, None) for s in near(programmes[0]))
+    profile = holding(near(programmes[0]))
     assert baseline.eligible_ids(graph_store, first.id, profile) == expected(programmes, profile)
     assert baseline.eligible_ids(graph_store, second.id, profile) == expected(programmes, profile)
 
@@ -232,10 +318,49 @@ def test_original_load_replaces_the_previous_catalogue(neo4j_store):
     original.load(neo4j_store, first)
     original.load(neo4j_store, second)
     assert neo4j_store.run("MATCH (d:Document) RETURN count(d)")[0][0] == 20
-    profile = Profile((s, None) for s in near(second[0]))
+    profile = holding(near(second[0]))
     assert original.eligible_ids(neo4j_store, profile) == expected(second, profile)
     document = neo4j_store.run("MATCH (d:Document {name: $name}) RETURN d.requirements", {"name": second[0].id})
-    assert json.loads(document[0][0])["mandatory"] == [str(r.subject) for r in second[0].requirements.mandatory]
+    assert json.loads(document[0][0])["mandatory"] == [str(r.subject) for r in only(second[0]).mandatory]
+
+
+V1_PROGRAMME = generate.original("L1", 1, seed=4, prefix="v1")[0]
+
+
+def v2_variant(**change):
+    """The v1-shaped programme with one thing only v2 can say: more schemes, or a requirement changed."""
+    if "schemes" in change:
+        return dataclasses.replace(V1_PROGRAMME, id="two-schemes", schemes=change["schemes"])
+    name, value = next(iter(change.items()))
+    req = dataclasses.replace(only(V1_PROGRAMME), **{name: value})
+    return dataclasses.replace(V1_PROGRAMME, id=f"with-{name}", schemes=(Scheme(req),))
+
+
+@pytest.mark.parametrize("programme, why", [
+    (v2_variant(schemes=(Scheme(only(V1_PROGRAMME), "A"), Scheme(only(V1_PROGRAMME), "B"))),
+     "two-schemes: the 2019 model has no alternative schemes (2 given)"),
+    (v2_variant(cape_units=4), "with-cape_units: the 2019 model cannot express cape_units 4"),
+    (v2_variant(not_counted=(S.subject("Caribbean Studies", "CAPE"),)),
+     "with-not_counted: the 2019 model cannot express not_counted Caribbean Studies (CAPE)"),
+    (v2_variant(mandatory=(S.ref("Sociology (CAPE U1)"),)),
+     "with-mandatory: the 2019 model cannot express reference Sociology (CAPE U1)"),
+    (v2_variant(mandatory=(S.ref("Chemistry (GCE O:B)"), S.ref("Associate Degree (GPA:2.5)"))),
+     "with-mandatory: the 2019 model cannot express reference Chemistry (GCE O:B); "
+     "reference Associate Degree (GPA:2.5)"),
+])
+def test_original_model_refuses_what_it_cannot_express(programme, why):
+    with pytest.raises(original.Inexpressible) as refused:
+        original.requirements(programme)
+    assert str(refused.value) == f"programme {why}"
+    assert original.requirements(V1_PROGRAMME) == only(V1_PROGRAMME)
+
+
+def test_original_load_of_a_v2_catalogue_is_refused_and_keeps_the_previous_one(neo4j_store):
+    v1 = parse_catalogue(SAMPLE.read_bytes()).programmes
+    original.load(neo4j_store, v1)
+    with pytest.raises(original.Inexpressible, match="^programme ENG-BSC-CIVIL: the 2019 model cannot express cape_units 4; "):
+        original.load(neo4j_store, parse_catalogue(SAMPLE_V2.read_bytes()).programmes)
+    assert neo4j_store.run("MATCH (d:Document) RETURN count(d)")[0][0] == len(v1)
 
 
 def test_original_timing_and_server_on_neo4j_with_apoc(neo4j_store):
@@ -261,6 +386,21 @@ def test_baseline_timing_counts_rounds(graph_store):
     version = graph_store.load(programmes)
     times = baseline.timed(graph_store, version.id, generate.profiles(10, 3), rounds=7)
     assert len(times) == 7 and all(t > 0 for t in times)
+
+
+@pytest.mark.parametrize("mode, v2", [("smoke", ["sample-v2"]), ("quick", ["sample-v2", "v2-1k", "v2-10k"]),
+                                      ("full", ["sample-v2", "v2-1k", "v2-10k", "v2-100k"])])
+def test_every_mode_measures_v2_on_the_engine_and_v1_against_the_baselines(mode, v2):
+    plan = run.catalogues(run.MODES[mode])
+    assert [c.name for c in plan if c.model == "v2"] == v2
+    assert [c.name for c in plan if c.baselines] == [c.name for c in plan if c.model == "v1"]
+    assert plan[0].name == "sample" and plan[0].build() == parse_catalogue(SAMPLE.read_bytes()).programmes
+    sample_v2 = next(c for c in plan if c.name == "sample-v2")
+    assert sample_v2.build() == parse_catalogue(SAMPLE_V2.read_bytes()).programmes
+    for catalogue in plan:
+        if catalogue.model == "v2":
+            assert [w.name for w in catalogue.workloads] == [catalogue.name]
+            assert catalogue.workloads[0].queries == generate.v2_profiles(run.PROFILES_PER_WORKLOAD)
 
 
 # --- wrk output and report --------------------------------------------------------------------------------------
@@ -311,11 +451,14 @@ def canned_report():
                                         falkordb_baseline_ms=[2.0, 3.0], cores=2, worker_rss_mb=70.0),
         "original-L3-Q5": report.workload_entry(result, programmes=1000, baseline_ms=[100.0, 120.0], cores=2),
         "scale-10k": report.workload_entry(result, programmes=10000, baseline_ms=[], cores=2),
+        "v2-10k": report.workload_entry(result, programmes=10000, baseline_ms=[], cores=2, requirement_model="v2"),
     }
     noop = report.noop_entry(result, cores=2)
     return report.assemble(workloads, noop, {"cores": 2, "memory_gb": 23.5, "versions": {"wrk": "4.1"}},
                            catalogues={"sample": {"programmes": 102, "generate_s": 0.0, "load_s": 0.1,
-                                                  "original_load_s": 0.4}},
+                                                  "original_load_s": 0.4},
+                                       "v2-10k": {"programmes": 10000, "generate_s": 1.3, "load_s": 20.0,
+                                                  "original_load_s": None}},
                            baseline={"graph": "neo4j", "apoc": True, "server": "Neo4j Kernel 5.26.30 community",
                                      "query": original.QUERY, "source": original.SOURCE, "changes": original.CHANGES},
                            baseline_falkordb={"graph": "falkordb", "apoc": False, "server": "FalkorDB 4.16.3",
@@ -351,13 +494,16 @@ def test_report_markdown_is_one_table_with_every_workload():
     assert rows[0].startswith("| workload | programmes | p50 | p95 | p99 | max | rps | vs no-op | server p50 | "
                               "server p99 | original Neo4j+APOC p50 | p99 | speedup | original on FalkorDB p50 | "
                               "p99 | speedup |")
-    assert len(rows) == 2 + 3 + 2 + 2  # the workloads, then the graph timings
+    assert len(rows) == 2 + 4 + 2 + 2  # the workloads, then the graph timings
     assert rows[2].startswith("| sample (3 errors) | 102 | 4.58 | 13.72 | 23.15 | 41.75 |")
     assert "| 9.00 | 10.00 | 13.0x | 2.00 | 3.00 | 2.9x |" in rows[2]
     assert "| neo4j | 1,000 | 16.50 | 0.002 | 0.10 | 0.10 | 1.20 | 80 MB |" in rows
     assert "No-op floor" in text and "Speedup = baseline p50 / server p50" in text
     assert "on Neo4j Kernel 5.26.30 community (apoc: true)" in text
     assert "27-63 ms mean per query at 1,000 documents" in text
+    assert rows[5].startswith("| v2-10k (3 errors) | 10,000 | 4.58 |") and "| 1.14 | - | - | - | - | - | - |" in rows[5]
+    assert "sample (102 programmes) 0.1 s, Neo4j 0.4 s, v2-10k (10,000 programmes) 20.0 s, not in Neo4j (v2)." in text
+    assert "`v2-*` = generated v2 catalogues" in text
 
 
 def test_over_limit_names_the_workload():
@@ -421,7 +567,15 @@ def test_bench_smoke_run_writes_the_report(tmp_path):
     assert data["noop"]["rps"] > 0 and data["noop"]["p99_ms"] > 0
     assert data["throughput_vs_noop"]["sample"] > 0
     assert data["machine"]["cores"] >= 1
-    assert "| sample |" in (tmp_path / "bench.md").read_text()
+    markdown = (tmp_path / "bench.md").read_text()
+    for name in ("sample", "sample-v2"):  # a row each, flagged or not (a loaded machine answers few in a second)
+        assert re.search(rf"^\| {name}( \([^)]*\))? \| 102 \|", markdown, re.MULTILINE), name
+    sample_v2 = data["workloads"]["sample-v2"]
+    assert sample_v2["requirement_model"] == "v2" and sample["requirement_model"] == "v1"
+    assert sample_v2["rps"] > 0 and sample_v2["server_p99_ms"] > 0
+    assert sample_v2["non_2xx"] == sample_v2["socket_errors"] == sample_v2["stale"] == 0
+    assert sample_v2["baseline_queries"] == sample_v2["baseline_falkordb_queries"] == 0
+    assert sample_v2["baseline_p50_ms"] is None and data["catalogues"]["sample-v2"]["original_load_s"] is None
     cached = data["workloads"]["sample-cached"]
     assert cached["answer_cache"] is True and cached["rps"] > 0 and cached["non_2xx"] == 0
     # the baseline ran on Neo4j 5.26 with APOC, as the server itself says; the FalkorDB port beside it
@@ -441,7 +595,6 @@ def test_bench_smoke_run_writes_the_report(tmp_path):
         assert [r["programmes"] for r in rows] == [200], graph
         for key in report.TIMING_KEYS:
             assert rows[0][key] is not None and rows[0][key] > 0, (graph, key)
-    markdown = (tmp_path / "bench.md").read_text()
     assert "Neo4j Kernel 5.26." in markdown and "| neo4j | 200 |" in markdown
 
 

@@ -6,13 +6,17 @@ FalkorDB, which has no APOC. The original stored `(:Document)-[:requires]->(:Ter
 mandatory terms were all in the query, and for documents with combos required `amt <= size(intersection(query,
 combo terms))` (APOC's `apoc.coll.intersection`), as a UNION of the no-combo and with-combo cases.
 
-The port keeps that shape on our model ((:Programme)-[:REQUIRES {ref}]->(:Subject), (:Programme)-[:HAS]->
-(:Combination {need})-[:OPTION {ref}]->(:Subject), scoped by `catalogue`), with a list comprehension for the
-intersection instead of APOC, and parameters only. Two differences, so that it answers exactly what the engine
-answers on any catalogue: references are compared as `ref` keys against the keys the profile meets (the grades
-of our model; the original had none), and the pass counts are checked (the generated catalogues need none, so
-they cost nothing there). Like the original, it starts from the query's subjects, so a programme without any
-mandatory subject is never found (every generated and sample programme has at least two).
+The port keeps that shape on our model, where requirements hang off each of a programme's schemes
+((:Programme)-[:HAS_SCHEME]->(:Scheme)-[:REQUIRES {ref}]->(:Subject), (:Scheme)-[:HAS]->(:Combination {need})
+-[:OPTION {ref}]->(:Subject), scoped by `catalogue`): the original's document is a scheme here, one hop further.
+It uses a list comprehension for the intersection instead of APOC, and parameters only. Two differences, so that
+it answers exactly what the engine answers on v1-shaped catalogues (one scheme per programme, as every generated
+`original` catalogue and the v1 sample are): references are compared as `ref` keys against the keys the profile
+meets (the grades of our model; the original had none), and the pass counts are checked (the generated catalogues
+need none, so they cost nothing there). What v2 added (unit counts, uncounted subjects, associate degrees) it does
+not check: it is the 2019 query's baseline, not a second engine. Like the original, it starts from the query's
+subjects, so a programme without any mandatory subject is never found (every generated and sample programme has at
+least two).
 """
 from __future__ import annotations
 
@@ -29,11 +33,11 @@ MIN_COUNTED = 5  # a p50 of fewer would be anecdotal
 # case. (FalkorDB rejects a pattern predicate after an aggregation, so the no-combo test comes before it.)
 _MANDATORY = """
 MATCH (s:Subject {{catalogue: $id}}) WHERE s.key IN $subjects
-MATCH (p:Programme)-[:REQUIRES]->(s)
-WITH DISTINCT p
-WHERE p.csec_passes <= $csec AND p.cape_passes <= $cape AND {combos}(p)-[:HAS]->(:Combination)
-MATCH (p)-[r:REQUIRES]->(:Subject)
-WITH p, collect(r.ref) AS mandatory
+MATCH (p:Programme)-[:HAS_SCHEME]->(d:Scheme)-[:REQUIRES]->(s)
+WITH DISTINCT p, d
+WHERE d.csec_passes <= $csec AND d.cape_passes <= $cape AND {combos}(d)-[:HAS]->(:Combination)
+MATCH (d)-[r:REQUIRES]->(:Subject)
+WITH p, d, collect(r.ref) AS mandatory
 WHERE all(m IN mandatory WHERE m IN $met)
 """
 
@@ -41,16 +45,19 @@ QUERY = f"""{_MANDATORY.format(combos="NOT ").strip()}
 RETURN p.id AS id
 UNION
 {_MANDATORY.format(combos="").strip()}
-MATCH (p)-[:HAS]->(c:Combination)-[o:OPTION]->(:Subject)
-WITH p, c, collect(o.ref) AS options
-WITH p, collect(c.need <= size([x IN options WHERE x IN $met])) AS combinations
+MATCH (d)-[:HAS]->(c:Combination)-[o:OPTION]->(:Subject)
+WITH p, d, c, collect(o.ref) AS options
+WITH p, d, collect(c.need <= size([x IN options WHERE x IN $met])) AS combinations
 WHERE all(ok IN combinations WHERE ok)
 RETURN p.id AS id
 """
 
 
 def parameters(version_id: str, profile: Profile) -> dict:
-    return {"id": version_id, "subjects": [s.key for s in profile], "met": profile.met_keys(),
+    """The query's subjects are those the profile holds any of, as they count (a GCE pass as its CXC subject, one
+    CAPE unit as its subject), so every reference the profile meets is reached from one of them."""
+    held = [*profile.csec, *(subject for subject, _ in profile.units), *profile.gce]
+    return {"id": version_id, "subjects": list(dict.fromkeys(s.key for s in held)), "met": profile.met_keys(),
             "csec": profile.passes["CSEC"], "cape": profile.passes["CAPE"]}
 
 

@@ -13,15 +13,17 @@ Neo4j 5 removed); its `NOT (d)-->(:Combo)` pattern predicate and its `apoc.coll.
 
 The model has no grades, pass counts or catalogue versions: a term is a subject (grades dropped), and the graph holds
 one catalogue at a time, so `load` replaces the previous one. On the generated catalogues (no grades, no pass
-counts) it finds exactly what the engine finds; on the sample catalogue it times the same query shape but answers
-without the grades and pass counts the sample requires.
+counts) it finds exactly what the engine finds; on the v1 sample catalogue it times the same query shape but answers
+without the grades and pass counts the sample requires. What requirement model v2 added has no place in it at all
+(alternative schemes, CAPE units, unit counts, uncounted subjects, GCE and associate-degree references), so `load`
+refuses a programme that has any of it (`Inexpressible`), rather than time a query that answers something else.
 """
 from __future__ import annotations
 
 import json
 from typing import Iterable, Sequence
 
-from beuwi.domain import Profile, Programme, Subject
+from beuwi.domain import PASS_LEVELS, Profile, Programme, Requirements, Subject
 from beuwi.graph.neo4j_server import PLUGINS
 
 from .baseline import profile_of, timed_rounds
@@ -76,8 +78,26 @@ CALL (terms, d, doc) {
 """
 
 
+class Inexpressible(ValueError):
+    """A programme the 2019 model cannot hold."""
+
+
 def term(subject: Subject) -> str:
     return str(subject)
+
+
+def requirements(programme: Programme) -> Requirements:
+    """The one scheme of a v1-shaped programme, or Inexpressible naming the programme and what the model lacks."""
+    if len(programme.schemes) != 1:
+        raise Inexpressible(f"programme {programme.id}: the 2019 model has no alternative schemes "
+                            f"({len(programme.schemes)} given)")
+    req = programme.schemes[0].requirements
+    lacking = [f"{name} {value}" for name, value in (("cape_units", req.cape_units),
+                                                     ("not_counted", ", ".join(map(str, req.not_counted)))) if value]
+    lacking += [f"reference {ref}" for ref in req.refs if ref.unit or ref.subject.level not in PASS_LEVELS]
+    if lacking:
+        raise Inexpressible(f"programme {programme.id}: the 2019 model cannot express " + "; ".join(lacking))
+    return req
 
 
 def clear(store) -> None:
@@ -88,18 +108,19 @@ def clear(store) -> None:
 
 
 def load(store, programmes: Sequence[Programme]) -> None:
-    """The programmes in the original's model, replacing whatever catalogue it held."""
+    """The programmes in the original's model, replacing whatever catalogue it held (Inexpressible, before anything
+    is written, when one of them is not v1-shaped)."""
+    found = [(p, requirements(p)) for p in programmes]
     clear(store)
-    names = sorted({term(ref.subject) for p in programmes for ref in p.requirements.refs})
+    names = sorted({term(ref.subject) for _, req in found for ref in req.refs})
     position = {name: i for i, name in enumerate(names)}
     store.run(_CREATE_TERMS, {"names": names}, write=True)
-    documents = [_document(p, position) for p in programmes]
+    documents = [_document(p, req, position) for p, req in found]
     for start in range(0, len(documents), BATCH):
         store.run(_CREATE_DOCUMENTS, {"documents": documents[start:start + BATCH]}, write=True)
 
 
-def _document(programme: Programme, position: dict) -> dict:
-    req = programme.requirements
+def _document(programme: Programme, req: Requirements, position: dict) -> dict:
     mandatory = [term(r.subject) for r in req.mandatory]
     combinations = [{"amt": c.need, "list": [term(o.subject) for o in c.options]} for c in req.combinations]
     return {"name": programme.id,
@@ -110,7 +131,8 @@ def _document(programme: Programme, position: dict) -> dict:
 
 
 def parameters(profile: Profile) -> dict:
-    return {"terms": [term(subject) for subject in profile]}
+    """The profile's subjects as terms, grades dropped (a single CAPE unit as its subject: the model has no units)."""
+    return {"terms": list(dict.fromkeys(term(ref.subject) for ref in profile))}
 
 
 def eligible_ids(store, profile: Profile) -> set[str]:

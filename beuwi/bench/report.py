@@ -191,7 +191,7 @@ def markdown(data: dict) -> str:
     if catalogues:
         out.append("Catalogue loads (store.load + activate on FalkorDB; the original's model on Neo4j): " + ", ".join(
             f"{name} ({_fmt(c['programmes'])} programmes) {c['load_s']:.1f} s, "
-            f"Neo4j {_fmt(c.get('original_load_s'), 1)} s"
+            + ("not in Neo4j (v2)" if c.get("original_load_s") is None else f"Neo4j {c['original_load_s']:.1f} s")
             for name, c in catalogues.items()) + ".")
     if data.get("graph_timings"):
         out += ["", "Graph timings (L3 programmes; read-back = store.programmes, the engine's snapshot read; engine "
@@ -225,7 +225,13 @@ def markdown(data: dict) -> str:
                "off, to measure the matcher; its server times are mostly cache lookups); `original-Ln-Qk` = 1,000 "
                "programmes of the original benchmark's level n, Q1..Q5 = queries of 5, 10, 15, 20, 25 subjects; "
                "`scale-*` = L3 programmes, "
-               "25-subject queries (the original-L3-Q5 shape at 10k and 100k).")
+               "25-subject queries (the original-L3-Q5 shape at 10k and 100k); `sample` runs on the v1 sample "
+               "catalogue (uploads/v1), which the baselines can hold. Requirement model v2, on the engine only (the "
+               "2019 model has no schemes, units, uncounted subjects, GCE or associate degrees, so no baseline): "
+               "`sample-v2` = the v2 sample catalogue, `v2-*` = generated v2 catalogues (1-3 schemes, CAPE unit "
+               "references and counts, uncounted subjects, GCE O-Level routes, associate-degree schemes, "
+               "conditions), both with student-like v2 profiles (6-9 CSEC or GCE O-Level + 2-4 CAPE subjects or "
+               "single units or GCE A-Levels, some associate degrees).")
     return "\n".join(out) + "\n"
 
 

@@ -3,9 +3,10 @@
 Two graph servers: FalkorDB (embedded in a temporary data dir, or the configured `falkordb://` one, in a graph of
 its own that is dropped at the end), which the engine under gunicorn serves every workload from, and an embedded
 Neo4j 5.26 with APOC in the same temporary dir, which runs the 2019 engine's own query on its own model (the
-baseline, beuwi/bench/original.py). Each catalogue is loaded into both in turn, and the engine picks it up as it
-would in production (within ACTIVE_CHECK_SECONDS); the run waits until every answer names the new catalogue, warms
-up, then times both baselines and measures each workload of that catalogue. Last, the graph timings: loading,
+baseline, beuwi/bench/original.py). Each catalogue is loaded into FalkorDB, and a v1-shaped one also into Neo4j in
+the original's model, in turn, and the engine picks it up as it would in production (within ACTIVE_CHECK_SECONDS);
+the run waits until every answer names the new catalogue, warms up, then times both baselines (v1-shaped
+catalogues only: the 2019 model cannot express a v2 one) and measures each workload of that catalogue. Last, the graph timings: loading,
 activating, reading back and deleting L3 catalogues of each size on both graphs, with the engine's ready-time and
 memory on each. Both servers are stopped however the run ends.
 """
@@ -25,7 +26,7 @@ import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -41,7 +42,9 @@ from beuwi.ports import free_port
 
 from . import baseline, generate, original, report, wrk
 
-SAMPLE_CSV = Path(__file__).resolve().parent.parent.parent / "uploads" / "sample-catalogue.csv"
+UPLOADS = Path(__file__).resolve().parent.parent.parent / "uploads"
+SAMPLE_CSV = UPLOADS / "v1" / "sample-catalogue.csv"  # the sample as it was before v2, which the baselines can hold
+SAMPLE_V2_CSV = UPLOADS / "sample-catalogue.csv"
 PROFILES_PER_WORKLOAD = 200
 ENGINE_START_TIMEOUT = 60.0
 SWITCH_TIMEOUT = 600.0  # a worker reading 100,000 programmes into its snapshot takes a while
@@ -83,6 +86,11 @@ class Catalogue:
     name: str
     build: Callable[[], list[Programme]]
     workloads: list[Workload] = field(default_factory=list)
+    model: str = "v1"  # "v2": schemes, units, GCE, associate degrees: no baseline can hold it, the engine only
+
+    @property
+    def baselines(self) -> bool:
+        return self.model == "v1"
 
 
 @dataclass
@@ -97,9 +105,14 @@ class Options:
 
 
 def catalogues(mode: Mode, seed: int = 1) -> list[Catalogue]:
-    """Every catalogue of the run, with its workloads, in the order they are measured (sizes ascending)."""
-    found = [Catalogue("sample", _sample, [Workload("sample", generate.sample_profiles(PROFILES_PER_WORKLOAD, seed),
-                                                     "6-9 CSEC + 2-4 CAPE, weighted")])]
+    """Every catalogue of the run, with its workloads, in the order they are measured (sizes ascending; the v1
+    sample first, which the answer-cache run repeats)."""
+    v2_profiles = Workload("", generate.v2_profiles(PROFILES_PER_WORKLOAD, seed),
+                           "6-9 CSEC or GCE O + 2-4 CAPE (units) or GCE A, some associate degrees")
+    found = [Catalogue("sample", lambda: _sample(SAMPLE_CSV),
+                       [Workload("sample", generate.sample_profiles(PROFILES_PER_WORKLOAD, seed),
+                                 "6-9 CSEC + 2-4 CAPE, weighted")]),
+             Catalogue("sample-v2", lambda: _sample(SAMPLE_V2_CSV), [replace(v2_profiles, name="sample-v2")], "v2")]
     if mode.name == "smoke":
         return found
     for level in ("L1", "L2", "L3"):
@@ -107,11 +120,19 @@ def catalogues(mode: Mode, seed: int = 1) -> list[Catalogue]:
             f"original-{level}", (lambda level=level: generate.original(level, 1000, seed)),
             [Workload(f"original-{level}-{q}", generate.profiles(size, PROFILES_PER_WORKLOAD, seed), f"{size} any")
              for q, size in generate.QUERY_SIZES.items()]))
+
+    def v2(count: int) -> Catalogue:
+        name = f"v2-{count // 1000}k"
+        return Catalogue(name, lambda: generate.v2(count, seed, prefix=f"V{count}"),
+                         [replace(v2_profiles, name=name)], "v2")
+
+    found.append(v2(1000))
     for count in mode.scales:
         name = f"scale-{count // 1000}k"
         found.append(Catalogue(
             name, (lambda count=count: _scale(count, seed)),
             [Workload(name, generate.profiles(generate.QUERY_SIZES["Q5"], PROFILES_PER_WORKLOAD, seed), "25 any")]))
+        found.append(v2(count))
     return found
 
 
@@ -119,10 +140,10 @@ def _scale(count: int, seed: int) -> list[Programme]:
     return generate.original("L3", count, seed, prefix=f"S{count}")
 
 
-def _sample() -> list[Programme]:
-    if not SAMPLE_CSV.is_file():
-        raise BenchError(f"the sample catalogue is not at {SAMPLE_CSV}: run beuwi bench from a source checkout")
-    return parse_catalogue(SAMPLE_CSV.read_bytes()).programmes
+def _sample(path: Path) -> list[Programme]:
+    if not path.is_file():
+        raise BenchError(f"the sample catalogue is not at {path}: run beuwi bench from a source checkout")
+    return parse_catalogue(path.read_bytes()).programmes
 
 
 def run(settings: dict, options: Options) -> dict:
@@ -163,12 +184,15 @@ def run(settings: dict, options: Options) -> dict:
                                  version_id=f"bench-{catalogue.name}-{secrets.token_hex(3)}")
             store.activate(version.id)
             loaded = time.monotonic() - begin
-            progress.note(f"loading {catalogue.name} into Neo4j, in the original's model")
-            begin = time.monotonic()
-            original.load(neo, programmes)
+            original_load = None
+            if catalogue.baselines:
+                progress.note(f"loading {catalogue.name} into Neo4j, in the original's model")
+                begin = time.monotonic()
+                original.load(neo, programmes)
+                original_load = round(time.monotonic() - begin, 2)
             loads[catalogue.name] = {"programmes": len(programmes), "generate_s": round(generated, 2),
-                                     "load_s": round(loaded, 2),
-                                     "original_load_s": round(time.monotonic() - begin, 2)}
+                                     "load_s": round(loaded, 2), "original_load_s": original_load,
+                                     "requirement_model": catalogue.model}
             if index == 0:  # a fresh JVM runs a query's code interpreted at first: warm it up, not measured
                 original.timed(neo, catalogue.workloads[0].queries, rounds=1000, max_seconds=2 * mode.warmup)
             if engine is None:
@@ -186,17 +210,21 @@ def run(settings: dict, options: Options) -> dict:
                 engine.drive(ping, duration=mode.warmup)
                 noop = report.noop_entry(engine.drive(ping, duration=duration), cores=cores)
             for workload in catalogue.workloads:
-                progress.step(f"{workload.name}: baselines (Neo4j with APOC, FalkorDB)")
-                times = (original.timed(neo, workload.queries, rounds=mode.baseline_rounds,
-                                        max_seconds=mode.baseline_seconds),
-                         baseline.timed(store, version.id, workload.queries, rounds=mode.baseline_rounds,
-                                        max_seconds=mode.baseline_seconds))
+                times: tuple[list[float], list[float]] = ([], [])
+                if catalogue.baselines:
+                    progress.step(f"{workload.name}: baselines (Neo4j with APOC, FalkorDB)")
+                    times = (original.timed(neo, workload.queries, rounds=mode.baseline_rounds,
+                                            max_seconds=mode.baseline_seconds),
+                             baseline.timed(store, version.id, workload.queries, rounds=mode.baseline_rounds,
+                                            max_seconds=mode.baseline_seconds))
+                else:
+                    progress.step(f"{workload.name}: no baselines (the 2019 model cannot express {catalogue.model})")
                 progress.note(f"{workload.name}: wrk {duration:g} s")
                 result = engine.drive(paths[workload.name], duration=duration, expected=version.id)
                 workloads[workload.name] = report.workload_entry(
                     result, programmes=len(programmes), baseline_ms=times[0], falkordb_baseline_ms=times[1],
                     cores=cores, worker_rss_mb=engine.worker_rss_mb(), catalogue=catalogue.name,
-                    queries=workload.subjects)
+                    queries=workload.subjects, requirement_model=catalogue.model)
                 baselines[workload.name] = times
             if index == 0:
                 sample = (version.id, len(programmes), catalogue.workloads[0], paths[catalogue.workloads[0].name])
@@ -286,7 +314,7 @@ def _cached_sample(store, engine: "Engine", sample: tuple, baselines: dict, mode
     neo4j_ms, falkordb_ms = baselines[workload.name]
     return report.workload_entry(result, programmes=programmes, baseline_ms=neo4j_ms, falkordb_baseline_ms=falkordb_ms,
                                  cores=cores, worker_rss_mb=engine.worker_rss_mb(), catalogue="sample",
-                                 queries=workload.subjects, answer_cache=True)
+                                 queries=workload.subjects, requirement_model="v1", answer_cache=True)
 
 
 class Progress:
