@@ -354,6 +354,10 @@ def test_near_misses_say_exactly_what_is_missing(site, page):
             expect(shown.get_by_test_id("missing-text")).to_contain_text(readable(check["subject"]))
         fixes = shown.get_by_test_id("fix").evaluate_all("buttons => buttons.map(b => b.dataset.subject)")
         assert fixes == fixes_of(check), miss["id"]
+        if miss.get("scheme"):
+            expect(shown.get_by_test_id("route")).to_have_text(f"Closest: {scheme_name(miss['scheme'])}")
+        if miss.get("conditions"):
+            expect(shown.get_by_test_id("conditions")).to_have_text(f"Also subject to {conditions_phrase(miss['conditions'])}")
     page.get_by_role("button", name=f'Show all {len(answer["near_misses"])} nearly there').click()
     expect(near.last).to_be_visible()
 

@@ -405,13 +405,16 @@ function checkList(checks, className, { said = false, judged = true } = {}) {
   checkNodes(check, { judged }))));
 }
 
-/** "via Scheme B" and "Eligible, subject to interview and portfolio", for a programme the student meets. */
-function routeNote(p) {
+/** Which route and which conditions: "via Scheme B", "Eligible, subject to interview and portfolio" for a programme
+ *  the student meets; "Closest: Scheme A", "Also subject to interview" for one nearly met. */
+function routeNote(p, { near = false } = {}) {
   const conditions = p.conditions || [];
   if (!p.scheme && !conditions.length) return null;
+  const route = p.scheme && (near ? `Closest: ${schemeName(p.scheme)}` : viaScheme(p.scheme));
+  const subjectTo = conditions.length && `${near ? "Also subject" : "Eligible, subject"} to ${conditionsPhrase(conditions)}`;
   return h("p", { class: "route" },
-    p.scheme ? h("span", { class: "route-scheme", "data-testid": "route", text: viaScheme(p.scheme) }) : null,
-    conditions.length ? h("span", { class: "route-conditions", "data-testid": "conditions", text: `Eligible, subject to ${conditionsPhrase(conditions)}` }) : null);
+    route ? h("span", { class: "route-scheme", "data-testid": "route", text: route }) : null,
+    subjectTo ? h("span", { class: "route-conditions", "data-testid": "conditions", text: subjectTo }) : null);
 }
 
 function programmeCard(p) {
@@ -436,7 +439,7 @@ function fixButtons(check) {
 function nearCard(p) {
   return h("li", { class: "card card-near", "data-testid": "near-miss", "data-programme-id": p.id },
     cardHead(p, "h3"),
-    p.scheme ? h("p", { class: "route" }, h("span", { class: "route-scheme", "data-testid": "route", text: `Closest: ${schemeName(p.scheme)}` })) : null,
+    routeNote(p, { near: true }),
     h("div", { class: "missing" },
       h("p", { class: "missing-title", text: "What’s missing" }),
       h("ul", { class: "missing-list" }, p.missing.map((check) => h("li", { "data-testid": "missing", "data-kind": check.kind },
