@@ -266,6 +266,12 @@ def test_cape_units_gce_subjects_and_an_associate_degree_are_chips_a_link_keeps(
     expect(chip(page, "Associate Degree")).to_contain_text("GPA 2.8")
     assert url_params(page)["s"] == expected
 
+    gpa.fill("3.25")  # a student has one associate degree: a new GPA takes the old one's place
+    page.get_by_test_id("gpa-add").click()
+    expect(chip(page, "Associate Degree")).to_contain_text("GPA 3.25")
+    expect(chips).to_have_count(len(expected))
+    assert url_params(page)["s"] == [*expected[:-1], "Associate Degree (GPA:3.25)"]
+
 
 @WIDTHS
 def test_filters_narrow_the_results_without_a_new_search_and_a_link_keeps_them(site, page, width):
