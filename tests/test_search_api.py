@@ -83,8 +83,13 @@ def test_search_groups_eligible_by_faculty_with_reasons(client, version):
     assert body["subjects"] == MATHS
     assert ids(body["eligible"]) == ["foundation", "bsc-maths"]
     assert body["eligible"][1] == {
-        **CATALOGUE[1].summary(),
-        "reasons": ["1 CSEC passes (needs 1)", "has Mathematics (CSEC)"],
+        **CATALOGUE[1].summary(), "scheme": None, "conditions": [],
+        "checks": [
+            {"kind": "passes", "met": True, "level": "CSEC", "needed": 1, "counted": 1, "short": 0, "not_counted": [],
+             "text": "1 CSEC passes (needs 1)"},
+            {"kind": "subject", "met": True, "subject": "Mathematics (CSEC)", "by": "Mathematics (CSEC)", "held": None,
+             "text": "has Mathematics (CSEC)"},
+        ],
     }
     assert body["faculties"] == [
         {"faculty": "Humanities", "eligible": 1},
@@ -95,15 +100,22 @@ def test_search_groups_eligible_by_faculty_with_reasons(client, version):
 
 def test_search_near_misses_name_the_one_missing_requirement(client):
     body = search(client, *MATHS).get_json()
-    assert [(n["id"], n["name"], n["faculty"], n["missing"]) for n in body["near_misses"]] == [
+    assert [(n["id"], n["name"], n["faculty"], [m["text"] for m in n["missing"]]) for n in body["near_misses"]] == [
         ("bsc-chemistry", "Chemistry", "Science and Technology", ["needs 1 more of: Physics (CAPE), Chemistry (CAPE)"]),
         ("bsc-physics", "Physics", "Science and Technology", ["missing Physics (CAPE)"]),
     ]
+    assert body["near_misses"][0]["missing"] == [{
+        "kind": "combination", "met": False, "need": 1, "options": ["Physics (CAPE)", "Chemistry (CAPE)"],
+        "met_options": [], "short": 1, "text": "needs 1 more of: Physics (CAPE), Chemistry (CAPE)"}]
 
 
 def test_search_suggests_the_subjects_that_open_most_programmes(client):
     body = search(client, *MATHS).get_json()
-    assert body["suggestions"] == [{"subject": "Physics (CAPE)", "unlocks": 2}, {"subject": "Chemistry (CAPE)", "unlocks": 1}]
+    assert body["suggestions"] == [
+        {"kind": "subject", "subject": "Physics (CAPE)", "replaces": None, "grade": None, "unlocks": 2,
+         "text": "Physics (CAPE) opens 2 more"},
+        {"kind": "subject", "subject": "Chemistry (CAPE)", "replaces": None, "grade": None, "unlocks": 1,
+         "text": "Chemistry (CAPE) opens 1 more"}]
     opened = search(client, *MATHS, "Physics (CAPE)").get_json()
     assert set(ids(opened["eligible"])) - set(ids(body["eligible"])) == {"bsc-physics", "bsc-chemistry"}
 
@@ -117,7 +129,7 @@ def test_search_normalises_subjects(client):
 def test_graded_refs_need_the_grade(client):
     def medicine(*subjects):
         body = search(client, *subjects).get_json()
-        near = {n["id"]: n["missing"] for n in body["near_misses"]}
+        near = {n["id"]: [m["text"] for m in n["missing"]] for n in body["near_misses"]}
         return "eligible" if "mbbs" in ids(body["eligible"]) else near.get("mbbs", "far")
 
     assert medicine("Chemistry (CAPE:II)", "Biology (CAPE:I)") == "eligible"
@@ -250,14 +262,20 @@ def test_programmes_filter_by_faculty_and_text(client, query, expected):
     assert ids(client.get("/api/programmes", query_string=query).get_json()["programmes"]) == expected
 
 
-def test_programme_details_include_requirements(client, version):
-    response = client.get("/api/programmes/mbbs")
+def test_programme_details_check_each_requirement_against_the_subjects_given(client, version):
+    response = client.get("/api/programmes/mbbs", query_string=[("subject", "Chemistry (GCE A:B)"),
+                                                                ("subject", "Biology (CAPE:III)")])
     assert response.status_code == 200
     body = response.get_json()
-    assert body == {"catalogue": version, **CATALOGUE[4].details()}
-    assert body["requirements"] == {
-        "csec_passes": 0, "cape_passes": 2, "mandatory": ["Chemistry (CAPE:II)", "Biology (CAPE:II)"], "combinations": [],
-    }
+    [scheme] = body.pop("schemes")
+    details = {key: value for key, value in CATALOGUE[4].details().items() if key != "schemes"}  # labels there
+    assert body == {"catalogue": version, **details, "subjects": ["Chemistry (GCE A:B)", "Biology (CAPE:III)"]}
+    assert (scheme["label"], scheme["conditions"], scheme["met"]) == (None, [], False)
+    assert [(c["kind"], c["met"], c.get("by"), c.get("held")) for c in scheme["checks"]] == [
+        ("passes", True, None, None), ("subject", True, "Chemistry (GCE A:B)", None),
+        ("subject", False, None, "Biology (CAPE:III)")]
+    bad = client.get("/api/programmes/mbbs", query_string={"subject": "Chemistry (GCE A:F)"})
+    assert bad.status_code == 400 and "grade 'F' does not exist at GCE A" in bad.get_json()["subjects"][0]["error"]
 
 
 @falkordb_only
@@ -281,11 +299,16 @@ def test_faculties_count_programmes_and_list_departments(client, version):
 @falkordb_only
 def test_subjects_for_autocomplete(client):
     body = client.get("/api/subjects", query_string={"level": "cape", "q": "chem"}).get_json()
-    assert {"name": "Chemistry", "level": "CAPE", "label": "Chemistry (CAPE)", "aliases": []} in body["subjects"]
+    assert {"name": "Chemistry", "level": "CAPE", "label": "Chemistry (CAPE)", "aliases": [], "units": 2,
+            "equivalent": None, "programmes": 2} in body["subjects"]
     assert all(s["level"] == "CAPE" for s in body["subjects"])
-    everything = client.get("/api/subjects").get_json()["subjects"]
-    assert {s["level"] for s in everything} == {"CSEC", "CAPE"}
-    assert len(everything) == len(S.subjects)
+    everything = client.get("/api/subjects").get_json()
+    assert {s["level"] for s in everything["subjects"]} == {"CSEC", "CAPE", "GCE O", "GCE A"}
+    assert len(everything["subjects"]) == len(S.subjects)
+    assert {"level": "GCE A", "grades": ["A*", "A", "B", "C", "D", "E", "U"], "passes": ["A*", "A", "B", "C", "D", "E"],
+            "units": False} in everything["levels"]
+    mathematics = next(s for s in everything["subjects"] if s["label"] == "Mathematics (GCE A)")
+    assert (mathematics["equivalent"], mathematics["programmes"]) == ("Pure Mathematics (CAPE)", 1)
 
 
 @falkordb_only
@@ -298,7 +321,7 @@ def test_subjects_match_aliases(client):
 def test_subjects_reject_an_unknown_level(client):
     response = client.get("/api/subjects", query_string={"level": "GCSE"})
     assert response.status_code == 400
-    assert response.get_json() == {"error": "unknown level 'GCSE' (use CSEC or CAPE)"}
+    assert response.get_json() == {"error": "unknown level 'GCSE' (use CSEC, CAPE, GCE O, GCE A)"}
 
 
 @pytest.fixture(params=["falkordb", "bolt"], ids=["falkordb", "neo4j"])

@@ -247,47 +247,48 @@ class CompiledCatalogue:
         position = np.full(len(gaps.live), -1, _INDEX)
         position[rows] = np.arange(len(rows), dtype=_INDEX)
         width = len(effects)
-        atom_candidate = _postings(np.concatenate([e.atoms for e in effects]) if effects else [],
-                                   np.repeat(np.arange(width), [len(e.atoms) for e in effects]), len(self._atom_refs))
+        closers = _Closers(effects, len(self._atom_refs))
         pairs, weights = [], []
 
         schemes = gaps.live[rows]
         entries = _ranges(self._mandatory_start[schemes], self._mandatory_size[schemes])
         owner = np.repeat(np.arange(len(rows), dtype=_INDEX), self._mandatory_size[schemes])
         missing = ~gaps.met[self._mandatory_atom[entries]]
-        row_pairs, closers = _expand(owner[missing], self._mandatory_atom[entries[missing]], atom_candidate)
-        pairs.append(row_pairs * width + closers)
+        row_pairs, closer = closers.expand(owner[missing], self._mandatory_atom[entries[missing]])
+        pairs.append(row_pairs * width + closer)
 
         combination_row = position[gaps.combination_owner]
         short = np.flatnonzero((gaps.combination_short > 0) & (combination_row >= 0))
         options = _ranges(self._option_start[gaps.combinations[short]], self._option_count[gaps.combinations[short]])
         option_owner = np.repeat(short, self._option_count[gaps.combinations[short]])
         unmet_option = ~gaps.met[self._option_atom[options]]
-        owners, closers = _expand(option_owner[unmet_option], self._option_atom[options[unmet_option]],
-                                  atom_candidate)
-        per_combination, hits = np.unique(owners * width + closers, return_counts=True)
+        owners, closer = closers.expand(option_owner[unmet_option], self._option_atom[options[unmet_option]])
+        per_combination, hits = np.unique(owners * width + closer, return_counts=True)
         combination, closer = np.divmod(per_combination, width)
         closing = hits >= gaps.combination_short[combination]
         pairs.append(combination_row[combination[closing]] * width + closer[closing])
 
         for name, short_by in gaps.short.items():
+            adding: dict[int, list[int]] = {}
             for k, effect in enumerate(effects):
-                adds = effect.adds.get(name, 0)
-                if not adds:
-                    continue
+                if effect.adds.get(name, 0):
+                    adding.setdefault(effect.adds[name], []).append(k)
+            for adds, ks in adding.items():
                 closable = rows[(short_by[rows] > 0) & (short_by[rows] <= adds)]
-                pairs.append(position[closable] * width + k)
-                uncounted = self._uncounted.get(effect.subject)
-                if uncounted is not None:  # the schemes among those that do not count it: take the pair back
-                    at = np.searchsorted(gaps.live, uncounted)
-                    at = at[(at < len(gaps.live)) & (gaps.live[np.minimum(at, len(gaps.live) - 1)] == uncounted)]
-                    at = at[np.isin(at, closable)]
-                    weights.append(position[at] * width + k)
+                pairs.append((position[closable][:, None] * width + np.asarray(ks, _INDEX)[None, :]).ravel())
+                for k in ks:  # the schemes among those that do not count the addition: take the pair back
+                    uncounted = self._uncounted.get(effects[k].subject)
+                    if uncounted is not None:
+                        at = np.flatnonzero(np.isin(gaps.live, uncounted))  # positions in gaps.live
+                        weights.append(position[at[np.isin(at, closable)]] * width + k)
         closed = np.bincount(np.concatenate(pairs), minlength=len(rows) * width)
         if weights:
             closed = closed - np.bincount(np.concatenate(weights), minlength=len(rows) * width)
         opens = (closed.reshape(len(rows), width) == gaps.count[rows][:, None])
-        unlocks = np.logical_or.reduceat(opens, _runs(self._scheme_programme[schemes]), axis=0).sum(axis=0)
+        runs = _runs(self._scheme_programme[schemes])
+        if len(runs) < len(rows):  # some programme has several schemes among the rows: it counts once
+            opens = np.logical_or.reduceat(opens, runs, axis=0)
+        unlocks = opens.sum(axis=0)
         return rank(((e.candidate, int(n)) for e, n in zip(effects, unlocks)), limit)
 
 
@@ -296,13 +297,21 @@ def _runs(values: np.ndarray) -> np.ndarray:
     return np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1]))) if len(values) else np.zeros(0, _INDEX)
 
 
-def _expand(owners: np.ndarray, atoms: np.ndarray, atom_candidate: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """(owner, candidate) for every candidate that newly meets each (owner, atom)."""
-    lists = [atom_candidate[a] for a in atoms]
-    sizes = np.asarray([len(c) for c in lists], _INDEX)
-    if not sizes.sum():
-        return np.zeros(0, _INDEX), np.zeros(0, _INDEX)
-    return np.repeat(owners, sizes).astype(_INDEX), np.concatenate(lists).astype(_INDEX)
+class _Closers:
+    """Per atom, the candidates that newly meet it, as one flat array with a start and a length per atom."""
+
+    def __init__(self, effects: list[_Effect], atoms: int):
+        atom = np.concatenate([e.atoms for e in effects]) if effects else np.zeros(0, _INDEX)
+        candidate = np.repeat(np.arange(len(effects), dtype=_INDEX), [len(e.atoms) for e in effects])
+        order = np.argsort(atom, kind="stable")
+        self._candidate = candidate[order]
+        self._length = np.bincount(atom, minlength=atoms).astype(_INDEX)
+        self._start = _starts(self._length)
+
+    def expand(self, owners: np.ndarray, atoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(owner, candidate) for every candidate that newly meets each (owner, atom)."""
+        lengths = self._length[atoms]
+        return np.repeat(owners, lengths).astype(_INDEX), self._candidate[_ranges(self._start[atoms], lengths)]
 
 
 def _starts(counts: np.ndarray) -> np.ndarray:
