@@ -39,10 +39,6 @@ def grade_label(grade: int, level: str) -> str:
     return GRADES[level][grade - 1]
 
 
-def roman(grade: int) -> str:
-    return ROMAN[grade - 1]
-
-
 def grade_number(text: str, level: str) -> int:
     """Turn a grade as written (a Roman numeral, or a GCE letter) into a number, 1 the best."""
     key = text.strip().upper()
