@@ -408,7 +408,7 @@ function checkList(checks, className, { said = false, judged = true } = {}) {
 /** Which route and which conditions: "via Scheme B", "Eligible, subject to interview and portfolio" for a programme
  *  the student meets; "Closest: Scheme A", "Also subject to interview" for one nearly met. */
 function routeNote(p, { near = false } = {}) {
-  const conditions = p.conditions || [];
+  const { conditions } = p;
   if (!p.scheme && !conditions.length) return null;
   const route = p.scheme && (near ? `Closest: ${schemeName(p.scheme)}` : viaScheme(p.scheme));
   const subjectTo = conditions.length && `${near ? "Also subject" : "Eligible, subject"} to ${conditionsPhrase(conditions)}`;
@@ -423,7 +423,7 @@ function programmeCard(p) {
     routeNote(p),
     h("details", { class: "why" },
       h("summary", {}, "Why you qualify"),
-      checkList(p.checks || [], "ticks")));
+      checkList(p.checks, "ticks")));
 }
 
 /** The buttons that add what a failed Check asks for. */
@@ -704,7 +704,7 @@ function schemeBlock(scheme, index) {
 }
 
 function renderDetail(p) {
-  const schemes = p.schemes || [];
+  const { schemes } = p;
   const duration = durationText(p.duration);
   el.detailKicker.replaceChildren(h("span", { class: "degree", text: p.degree }), p.faculty);
   fill(el.detailBody,
