@@ -734,6 +734,11 @@ def test_phone_width_has_no_horizontal_scroll_and_screenshots(site, page):
     expect(page.locator("#subject-listbox")).to_be_visible()
     assert no_horizontal_scroll(page)
     page.get_by_test_id("subject-input").press("Escape")
+    every_kind = [*PROFILE, "Sociology (CAPE U1:II)", "Chemistry (GCE A:B)", "Associate Degree (GPA:2.8)"]
+    page.goto(search_url(site, every_kind, mode="full-time"))
+    expect(page.get_by_test_id("chip-unit").first).to_be_visible()
+    expect(page.get_by_test_id("clear-filters")).to_be_visible()
+    assert no_horizontal_scroll(page)
     page.goto(search_url(site, PROFILE))
     expect(page.get_by_test_id("programme-card").first).to_be_visible()
     screenshot(page, "search-phone.png")
