@@ -6,9 +6,9 @@ Neo4j 5.26 with APOC in the same temporary dir, which runs the 2019 engine's own
 baseline, beuwi/bench/original.py). Each catalogue is loaded into FalkorDB, and a v1-shaped one also into Neo4j in
 the original's model, in turn, and the engine picks it up as it would in production (within ACTIVE_CHECK_SECONDS);
 the run waits until every answer names the new catalogue, warms up, then times both baselines (v1-shaped
-catalogues only: the 2019 model cannot express a v2 one) and measures each workload of that catalogue. Last, the graph timings: loading,
-activating, reading back and deleting L3 catalogues of each size on both graphs, with the engine's ready-time and
-memory on each. Both servers are stopped however the run ends.
+catalogues only: the 2019 model cannot express a v2 one) and measures each workload of that catalogue. Last, the
+graph timings: loading, activating, reading back and deleting L3 catalogues of each size on both graphs, with the
+engine's ready-time and memory on each. Both servers are stopped however the run ends.
 """
 from __future__ import annotations
 
