@@ -66,17 +66,16 @@ def match(programmes: Sequence[Programme], profile: Profile, suggestions: int = 
             near.append(NearMiss(programme, best.gaps[0], best.scheme))
         failing.append(programme)
     ranked = rank(((c, sum(1 for p in failing if eligible(p, c.apply(profile))))
-                   for c in candidates(profile, referenced(programmes))), suggestions)
+                   for c in candidates(profile, referenced(r for p in programmes for r in p.refs))), suggestions)
     return Match(found, near, ranked)
 
 
-def referenced(programmes: Iterable[Programme]) -> dict[Subject, set[int]]:
-    """The CSEC and CAPE subjects the catalogue's requirements name, with the minimum grades they ask of each."""
+def referenced(refs: Iterable[SubjectRef]) -> dict[Subject, set[int]]:
+    """The CSEC and CAPE subjects these references (a catalogue's) name, with the minimum grades they ask of each."""
     grades: dict[Subject, set[int]] = {}
-    for programme in programmes:
-        for ref in programme.refs:
-            if ref.subject.level in PASS_LEVELS:
-                grades.setdefault(ref.subject, set()).update(() if ref.min_grade is None else (ref.min_grade,))
+    for ref in refs:
+        if ref.subject.level in PASS_LEVELS:
+            grades.setdefault(ref.subject, set()).update(() if ref.min_grade is None else (ref.min_grade,))
     return grades
 
 

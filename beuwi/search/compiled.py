@@ -89,7 +89,7 @@ class CompiledCatalogue:
         self.programmes = tuple(programmes)
         self._atoms: dict[SubjectRef, int] = {}
         scheme_programme, mandatory_scheme, mandatory_atom, repeats = [], [], [], []
-        combination_need, option_count, combinations, option_atom = [], [], [], []
+        combination_need, option_count, combinations, option_atom, shared = [], [], [], [], []
         needed = {count: [] for count in COUNTS}
         uncounted_subject, uncounted_scheme = [], []
         subject_list = SubjectList.default()
@@ -106,6 +106,7 @@ class CompiledCatalogue:
                 for combination in requirements.combinations:
                     combination_need.append(combination.need)
                     option_count.append(len(combination.options))
+                    shared.append(len({o.subject for o in combination.options}) < len(combination.options))
                     option_atom.extend(self._atom(o) for o in combination.options)
                 for count, value in zip(COUNTS, (requirements.csec_passes, requirements.cape_passes,
                                                  requirements.cape_units)):
@@ -118,7 +119,7 @@ class CompiledCatalogue:
         self._atoms_of: dict[Subject, list[tuple[int, SubjectRef]]] = {}
         for ref, atom in self._atoms.items():
             self._atoms_of.setdefault(ref.subject, []).append((atom, ref))
-        self._grades = referenced(self.programmes)
+        self._grades = referenced(self._atom_refs)  # each distinct reference once
 
         self._scheme_programme = np.asarray(scheme_programme, _INDEX)
         # Entries of one scheme (and options of one combination) are contiguous: start and count locate them.
@@ -131,6 +132,8 @@ class CompiledCatalogue:
         self._combination_start = _starts(self._combination_count)
         self._combination_need = np.asarray(combination_need, _INDEX)
         self._option_count = np.asarray(option_count, _INDEX)
+        # Options naming one subject (its units, the whole): one addition may meet several of them at once.
+        self._shares_subject = np.asarray(shared, bool)
         self._option_start = _starts(self._option_count)
         self._option_atom = np.asarray(option_atom, _POSTING)
         option_combination = np.repeat(np.arange(len(combination_need), dtype=_POSTING), self._option_count)
@@ -239,7 +242,11 @@ class CompiledCatalogue:
         a programme is opened when any of its schemes is.
         """
         effects = self._effects(profile, gaps.met)
-        blocked = (gaps.short["CSEC"] > 1) | (gaps.short["CAPE"] > 1) | (gaps.short["units"] > 2)
+        # One addition meets at most one option of a combination, or its (at most 3) options naming one subject.
+        short_by = gaps.combination_short
+        closable = (short_by == 1) | ((short_by <= 3) & self._shares_subject[gaps.combinations])
+        hopeless = np.bincount(gaps.combination_owner[(short_by > 0) & ~closable], minlength=len(gaps.live)) > 0
+        blocked = (gaps.short["CSEC"] > 1) | (gaps.short["CAPE"] > 1) | (gaps.short["units"] > 2) | hopeless
         failing = gaps.best[self._scheme_programme[gaps.live]] > 0
         rows = np.flatnonzero((gaps.count > 0) & ~blocked & failing)  # positions in gaps.live
         if not len(rows) or not effects:
@@ -258,7 +265,7 @@ class CompiledCatalogue:
         pairs.append(row_pairs * width + closer)
 
         combination_row = position[gaps.combination_owner]
-        short = np.flatnonzero((gaps.combination_short > 0) & (combination_row >= 0))
+        short = np.flatnonzero((short_by > 0) & closable & (combination_row >= 0))
         options = _ranges(self._option_start[gaps.combinations[short]], self._option_count[gaps.combinations[short]])
         option_owner = np.repeat(short, self._option_count[gaps.combinations[short]])
         unmet_option = ~gaps.met[self._option_atom[options]]
