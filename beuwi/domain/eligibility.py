@@ -52,6 +52,7 @@ class Profile:
                 self._credit(ref, subjects)
         self.whole = self._whole()
         self.passes = {"CSEC": len(self.csec), "CAPE": len(self.whole)}
+        self.judged: dict = {}  # each requirement's check, worked out once for this profile (see _checks)
 
     def _credit(self, ref: SubjectRef, subjects: SubjectList) -> None:
         level, grade = ref.subject.level, ref.min_grade
@@ -100,9 +101,14 @@ class Profile:
     def meets(self, ref: SubjectRef) -> bool:
         if ref.subject.level == DEGREE:
             return self.gpa is not None and self.gpa >= (ref.min_gpa or 0)
+        return self.meeting(ref) is not None
+
+    def meeting(self, ref: SubjectRef) -> Credit | None:
+        """The credit that meets a subject reference, if one does."""
         credit = self.credit(ref)
-        return credit is not None and (ref.min_grade is None or (credit.grade is not None
-                                                                  and credit.grade <= ref.min_grade))
+        if credit is None or (ref.min_grade is not None and (credit.grade is None or credit.grade > ref.min_grade)):
+            return None
+        return credit
 
     def partly(self, ref: SubjectRef) -> SubjectRef | None:
         """What the student holds of the subject a reference they fail names (a worse grade, one unit of two)."""
@@ -124,10 +130,14 @@ class Profile:
     def counted(self, level: str, excluded: frozenset[Subject]) -> tuple[int, tuple[str, ...]]:
         """The passes at a level that count, and the held ones that do not."""
         held = self.csec if level == "CSEC" else self.whole
+        if not excluded:
+            return len(held), ()
         dropped = tuple(str(held[s].source) for s in held if s in excluded)
         return len(held) - len(dropped), dropped
 
     def counted_units(self, excluded: frozenset[Subject]) -> tuple[int, tuple[str, ...]]:
+        if not excluded:
+            return len(self.units), ()
         dropped = [self.units[part].source for part in self.units if part[0] in excluded]
         return len(self.units) - len(dropped), tuple(dict.fromkeys(str(s) for s in dropped))
 
@@ -152,8 +162,19 @@ class Profile:
         return f"Profile({[str(e) for e in self.entries]})"
 
 
+class _Judged:
+    """A check as the answers carry it, worked out once: in one search, one check (of English A, of five CSEC passes)
+    judges the same requirement of many programmes."""
+
+    def as_dict(self) -> dict:
+        found = self.__dict__.get("_as_dict")
+        if found is None:
+            found = self.__dict__["_as_dict"] = self._fields()
+        return found
+
+
 @dataclass(frozen=True)
-class PassesCheck:
+class PassesCheck(_Judged):
     level: str
     needed: int
     counted: int
@@ -167,7 +188,7 @@ class PassesCheck:
     def short(self) -> int:
         return max(0, self.needed - self.counted)
 
-    def as_dict(self) -> dict:
+    def _fields(self) -> dict:
         return {"kind": "passes", "met": self.met, "level": self.level, "needed": self.needed,
                 "counted": self.counted, "short": self.short, "not_counted": list(self.not_counted), "text": str(self)}
 
@@ -178,7 +199,7 @@ class PassesCheck:
 
 
 @dataclass(frozen=True)
-class UnitsCheck:
+class UnitsCheck(_Judged):
     needed: int
     counted: int
     not_counted: tuple[str, ...] = ()
@@ -186,7 +207,7 @@ class UnitsCheck:
     met = PassesCheck.met
     short = PassesCheck.short
 
-    def as_dict(self) -> dict:
+    def _fields(self) -> dict:
         return {"kind": "units", "met": self.met, "needed": self.needed, "counted": self.counted,
                 "short": self.short, "not_counted": list(self.not_counted), "text": str(self)}
 
@@ -197,7 +218,7 @@ class UnitsCheck:
 
 
 @dataclass(frozen=True)
-class SubjectCheck:
+class SubjectCheck(_Judged):
     ref: SubjectRef
     by: SubjectRef | None  # what meets it
     held: SubjectRef | None = None  # what the student holds of it when that is not enough
@@ -206,7 +227,7 @@ class SubjectCheck:
     def met(self) -> bool:
         return self.by is not None
 
-    def as_dict(self) -> dict:
+    def _fields(self) -> dict:
         return {"kind": "subject", "met": self.met, "subject": str(self.ref), "by": _label(self.by),
                 "held": _label(self.held), "text": str(self)}
 
@@ -215,7 +236,7 @@ class SubjectCheck:
 
 
 @dataclass(frozen=True)
-class DegreeCheck:
+class DegreeCheck(_Judged):
     ref: SubjectRef
     gpa: int | None
 
@@ -223,7 +244,7 @@ class DegreeCheck:
     def met(self) -> bool:
         return self.gpa is not None and self.gpa >= (self.ref.min_gpa or 0)
 
-    def as_dict(self) -> dict:
+    def _fields(self) -> dict:
         return {"kind": "associate_degree", "met": self.met, "min_gpa": (self.ref.min_gpa or 0) / 100,
                 "gpa": None if self.gpa is None else self.gpa / 100, "text": str(self)}
 
@@ -237,7 +258,7 @@ class DegreeCheck:
 
 
 @dataclass(frozen=True)
-class CombinationCheck:
+class CombinationCheck(_Judged):
     combination: Combination
     met_options: tuple[SubjectRef, ...]
 
@@ -251,11 +272,12 @@ class CombinationCheck:
 
     @property
     def unmet_options(self) -> tuple[SubjectRef, ...]:
-        return tuple(o for o in self.combination.options if o not in self.met_options)
+        met = set(self.met_options)
+        return tuple(o for o in self.combination.options if o not in met)
 
-    def as_dict(self) -> dict:
+    def _fields(self) -> dict:
         return {"kind": "combination", "met": self.met, "need": self.combination.need,
-                "options": [str(o) for o in self.combination.options],
+                "options": self.combination.labels,
                 "met_options": [str(o) for o in self.met_options], "short": self.short, "text": str(self)}
 
     def __str__(self) -> str:
@@ -275,9 +297,8 @@ def _label(ref: SubjectRef | None) -> str | None:
 def ref_check(ref: SubjectRef, profile: Profile) -> SubjectCheck | DegreeCheck:
     if ref.subject.level == DEGREE:
         return DegreeCheck(ref, profile.gpa)
-    if profile.meets(ref):
-        return SubjectCheck(ref, profile.credit(ref).source)
-    return SubjectCheck(ref, None, profile.partly(ref))
+    credit = profile.meeting(ref)
+    return SubjectCheck(ref, credit.source) if credit else SubjectCheck(ref, None, profile.partly(ref))
 
 
 def checks(requirements: Requirements, profile: Profile) -> list[Check]:
@@ -286,16 +307,21 @@ def checks(requirements: Requirements, profile: Profile) -> list[Check]:
 
 
 def _checks(requirements: Requirements, profile: Profile) -> Iterator[Check]:
+    judged = profile.judged
     excluded = profile.excluded(requirements.not_counted) if requirements.not_counted else frozenset()
     for level, needed in (("CSEC", requirements.csec_passes), ("CAPE", requirements.cape_passes)):
         if needed:
-            yield PassesCheck(level, needed, *profile.counted(level, excluded))
+            key = (level, needed, excluded)
+            yield judged.get(key) or judged.setdefault(key, PassesCheck(level, needed, *profile.counted(level, excluded)))
     if requirements.cape_units:
-        yield UnitsCheck(requirements.cape_units, *profile.counted_units(excluded))
+        key = ("units", requirements.cape_units, excluded)
+        yield judged.get(key) or judged.setdefault(key, UnitsCheck(requirements.cape_units,
+                                                                   *profile.counted_units(excluded)))
     for ref in requirements.mandatory:
-        yield ref_check(ref, profile)
+        yield judged.get(ref) or judged.setdefault(ref, ref_check(ref, profile))
     for combination in requirements.combinations:
-        yield CombinationCheck(combination, tuple(o for o in combination.options if profile.meets(o)))
+        yield judged.get(combination) or judged.setdefault(combination, CombinationCheck(
+            combination, tuple(o for o in combination.options if profile.meets(o))))
 
 
 def unmet(requirements: Requirements, profile: Profile) -> list[Check]:
@@ -328,6 +354,8 @@ def route(programme: Programme, profile: Profile) -> Route:
     """The scheme that describes the student best: a met one with the fewest conditions, else the one failing the
     fewest requirements (the first of equals, in catalogue order)."""
     routes = [Route(s, checks(s.requirements, profile)) for s in programme.schemes]
+    if len(routes) == 1:
+        return routes[0]
     return min(routes, key=lambda r: (len(r.gaps), len(r.scheme.conditions) if not r.gaps else 0))
 
 

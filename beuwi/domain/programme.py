@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from .subjects import DEGREE, LOWEST_PASS, Subject, SubjectError, SubjectList, SubjectRef, grade_label
 
@@ -14,9 +15,21 @@ class Combination:
 
     need: int
     options: tuple[SubjectRef, ...]
+    _hash: int = field(init=False, repr=False, compare=False)  # a key of every search's checks: worked out once
+
+    def __post_init__(self):
+        object.__setattr__(self, "_hash", hash((self.need, self.options)))
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    @cached_property
+    def labels(self) -> list[str]:
+        """The options as written, for every answer that lists them (never to be changed)."""
+        return [str(o) for o in self.options]
 
     def __str__(self) -> str:
-        return f"{self.need} of " + " | ".join(str(o) for o in self.options)
+        return f"{self.need} of " + " | ".join(self.labels)
 
 
 @dataclass(frozen=True)
@@ -106,7 +119,12 @@ class Programme:
         return tuple(dict.fromkeys(c for scheme in self.schemes for c in scheme.conditions))
 
     def summary(self) -> dict:
-        """The fields a result list shows."""
+        """The fields a result list shows (a new dict each time, as answers add to it)."""
+        return dict(self._summary)
+
+    @cached_property
+    def _summary(self) -> dict:
+        # Every search lists its eligible programmes' summaries: each is worked out once per programme.
         return {
             "id": self.id,
             "name": self.name,

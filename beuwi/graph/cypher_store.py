@@ -9,7 +9,8 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Sequence
 
-from beuwi.domain import Profile, Programme, Requirements, Scheme, SubjectList, SubjectRef
+from beuwi.domain import Combination, Profile, Programme, Requirements, Scheme, SubjectList, SubjectRef, requirement_ref
+from beuwi.domain.programme import uncounted_subject
 
 from . import cypher
 from .checksum import Checksum
@@ -69,12 +70,12 @@ class CypherStore(GraphStore):
             for p, key, i, s in schemes
         ])
         self._batched(cypher.CREATE_MANDATORY, version_id, [
-            {"scheme": key, "subject": ref.subject.key, **_ref(ref)}
+            {"scheme": key, "subject": ref.subject.key, **_edge(ref)}
             for _, key, _, s in schemes for ref in s.requirements.mandatory
         ])
         self._batched(cypher.CREATE_COMBINATIONS, version_id, [
             {"scheme": key, "need": c.need, "position": i,
-             "options": [{"subject": o.subject.key, **_ref(o)} for o in c.options]}
+             "options": [{"subject": o.subject.key, **_edge(o)} for o in c.options]}
             for _, key, _, s in schemes for i, c in enumerate(s.requirements.combinations)
         ])
 
@@ -157,7 +158,8 @@ def _version(props: dict) -> CatalogueVersion:
                             bool(props.get("active")))
 
 
-def _ref(ref: SubjectRef) -> dict:
+def _edge(ref: SubjectRef) -> dict:
+    """A reference's properties on its REQUIRES or OPTION relationship."""
     return {"ref": ref.key, "gpa": cypher.NO_GPA if ref.min_gpa is None else ref.min_gpa}
 
 
@@ -180,18 +182,33 @@ def _schemes(props: dict) -> tuple[Scheme, ...]:
     if "schemes" in props:
         return _parsed_schemes(props["schemes"])
     return (Scheme(_requirements(props.get("csec_passes", 0), props.get("cape_passes", 0),
-                                 tuple(props.get("mandatory") or ()), tuple(props.get("combinations") or ()))),)
+                                 props.get("mandatory") or (), props.get("combinations") or ())),)
 
 
-# Catalogues repeat the same few hundred requirement texts, so reading 100,000 programmes parses each text once.
-@lru_cache(maxsize=65536)
 def _parsed_schemes(text: str) -> tuple[Scheme, ...]:
-    return tuple(Scheme(_requirements(s["csec_passes"], s["cape_passes"], tuple(s["mandatory"]),
-                                      tuple(s["combinations"]), s["cape_units"], tuple(s["not_counted"])),
-                        s["label"], tuple(s["conditions"])) for s in json.loads(text))
+    return tuple(Scheme(_requirements(s["csec_passes"], s["cape_passes"], s["mandatory"], s["combinations"],
+                                      s["cape_units"], s["not_counted"]),
+                        sys.intern(s["label"]), tuple(sys.intern(c) for c in s["conditions"])) for s in json.loads(text))
+
+
+def _requirements(csec_passes, cape_passes, mandatory, combinations, cape_units=0, not_counted=()) -> Requirements:
+    return Requirements(int(csec_passes or 0), int(cape_passes or 0), tuple(_ref(t) for t in mandatory),
+                        tuple(_combination(t) for t in combinations), int(cape_units or 0),
+                        tuple(_uncounted(t) for t in not_counted))
+
+
+# Catalogues repeat the same few hundred references, so reading 100,000 programmes parses each text once.
+@lru_cache(maxsize=65536)
+def _ref(text: str):
+    return requirement_ref(SubjectList.default(), text)
 
 
 @lru_cache(maxsize=65536)
-def _requirements(csec_passes, cape_passes, mandatory, combinations, cape_units=0, not_counted=()) -> Requirements:
-    return Requirements.from_text(SubjectList.default(), csec_passes, cape_passes, mandatory, combinations,
-                                  cape_units, not_counted)
+def _combination(text: str):
+    need, options = text.split(" of ", 1)  # as written by str(Combination), validated when it was loaded
+    return Combination(int(need), tuple(_ref(option.strip()) for option in options.split("|")))
+
+
+@lru_cache(maxsize=4096)
+def _uncounted(text: str):
+    return uncounted_subject(SubjectList.default(), text)
