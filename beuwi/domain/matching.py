@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Iterable, Sequence
 
 from .eligibility import Check, Profile, Route, eligible, route
@@ -80,10 +81,7 @@ def referenced(refs: Iterable[SubjectRef]) -> dict[Subject, set[int]]:
 
 
 def candidates(profile: Profile, grades: dict[Subject, set[int]]) -> list[Candidate]:
-    found = []
-    for subject in grades:
-        if not profile.holds(subject):
-            found.append(Candidate("subject", SubjectRef(subject), SubjectRef(subject, 1)))
+    found = [_new(subject) for subject in grades if not profile.holds(subject)]
     for entry in profile.entries:
         subject, other = entry.subject, 3 - (entry.unit or 0)
         if entry.unit and (subject, other) not in profile.units:  # completing a subject counts even if none names it
@@ -92,6 +90,12 @@ def candidates(profile: Profile, grades: dict[Subject, set[int]]) -> list[Candid
             found.extend(Candidate("grade", entry.with_grade(g), entry.with_grade(g), entry)
                          for g in sorted(grades[subject]) if g < entry.min_grade)
     return found
+
+
+@lru_cache(maxsize=4096)
+def _new(subject: Subject) -> Candidate:
+    """A subject not held, as every search that could suggest it suggests it (made once)."""
+    return Candidate("subject", SubjectRef(subject), SubjectRef(subject, 1))
 
 
 def rank(counted: Iterable[tuple[Candidate, int]], limit: int) -> list[Suggestion]:

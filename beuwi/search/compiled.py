@@ -83,7 +83,8 @@ class _Effect:
 
 
 class CompiledCatalogue:
-    """Read-only arrays built once per catalogue version; safe to share between threads."""
+    """Read-only arrays built once per catalogue version, and a cache of what each new subject would add that
+    searches fill (equal values whichever thread wins); safe to share between threads."""
 
     def __init__(self, programmes: Sequence[Programme]):
         self.programmes = tuple(programmes)
@@ -120,6 +121,7 @@ class CompiledCatalogue:
         for ref, atom in self._atoms.items():
             self._atoms_of.setdefault(ref.subject, []).append((atom, ref))
         self._grades = referenced(self._atom_refs)  # each distinct reference once
+        self._new_effects: dict[Candidate, _Effect] = {}
 
         self._scheme_programme = np.asarray(scheme_programme, _INDEX)
         # Entries of one scheme (and options of one combination) are contiguous: start and count locate them.
@@ -219,19 +221,27 @@ class CompiledCatalogue:
     def _effects(self, profile: Profile, met: np.ndarray) -> list[_Effect]:
         effects = []
         for candidate in candidates(profile, self._grades):
+            if candidate.kind == "subject":
+                effects.append(self._new_subject(candidate))
+                continue
             subject = candidate.ref.subject
-            atoms = self._atoms_of.get(subject, ())
-            if candidate.kind == "subject":  # nothing of the subject is held: it meets every reference to it
-                adds = {"CSEC": 1} if subject.level == "CSEC" else \
-                    {"CAPE": 1, "units": profile.subjects.units.get(subject, 2)}
-                new = [atom for atom, _ in atoms]
-            else:
-                after = candidate.apply(profile)
-                adds = {"CAPE": after.passes["CAPE"] - profile.passes["CAPE"],
-                        "units": len(after.units) - len(profile.units)}
-                new = [atom for atom, ref in atoms if not met[atom] and after.meets(ref)]
+            after = candidate.apply(profile)
+            adds = {"CAPE": after.passes["CAPE"] - profile.passes["CAPE"], "units": len(after.units) - len(profile.units)}
+            new = [atom for atom, ref in self._atoms_of.get(subject, ()) if not met[atom] and after.meets(ref)]
             effects.append(_Effect(candidate, subject, np.asarray(new, _INDEX), adds))
         return effects
+
+    def _new_subject(self, candidate: Candidate) -> _Effect:
+        """A subject not held meets every reference to it and adds its passes (and units): the same in every search,
+        so worked out once per catalogue."""
+        found = self._new_effects.get(candidate)
+        if found is None:
+            subject = candidate.ref.subject
+            units = SubjectList.default().units.get(subject, 2)
+            adds = {"CSEC": 1} if subject.level == "CSEC" else {"CAPE": 1, "units": units}
+            atoms = np.asarray([atom for atom, _ in self._atoms_of.get(subject, ())], _INDEX)
+            found = self._new_effects.setdefault(candidate, _Effect(candidate, subject, atoms, adds))
+        return found
 
     def _suggest(self, profile: Profile, gaps: _Gaps, limit: int) -> list:
         """Count, per candidate, the failing programmes it alone would open.
