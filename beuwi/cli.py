@@ -328,7 +328,7 @@ def dev(data_dir, host, port, admin_port, site_port, seed) -> None:
 
 @main.command()
 @click.option("--quick", is_flag=True, help="Stop at 10,000 programmes, shorter runs (about 5 minutes on 2 cores).")
-@click.option("--smoke", is_flag=True, hidden=True, help="Only the sample workload, 1 s runs (the tests' check).")
+@click.option("--smoke", is_flag=True, hidden=True, help="Only the sample workloads (v1 and v2), 1 s runs (the tests' check).")
 @click.option("--json", "json_file", type=click.Path(dir_okay=False), help="Write the results as JSON here.")
 @click.option("--markdown", "markdown_file", type=click.Path(dir_okay=False), help="Write the Markdown table here.")
 @click.option("--plot", "plot_file", type=click.Path(dir_okay=False), help="Write latency vs catalogue size (PNG).")
