@@ -102,13 +102,13 @@ class _Catalogue:
             earlier, earlier_code = self.first_name.setdefault((_normal(name), _normal(faculty)), (row.number, code))
             if earlier != row.number and earlier_code != code:
                 row.error("programme", name, f"duplicate of row {earlier}: the same programme in the same faculty")
-        entry = self.entries.get(key) if (code or (name and faculty)) else None
-        if entry is not None and not self._joins(entry.rows, row, key):
-            entry = None  # a duplicate: refused on its own, the programme it repeats loads
-        elif entry is not None:
-            entry.rows.append(row)
-        elif code or (name and faculty):
+        entry = self.entries.get(key)
+        if entry is None and (code or (name and faculty)):  # a row without either belongs to no programme
             entry = self.entries[key] = _Entry([row])
+        elif entry is not None and self._joins(entry.rows, row, key):
+            entry.rows.append(row)
+        else:
+            entry = None  # a duplicate, refused on its own: the programme it repeats loads
         if row.errors:
             self._report(row.errors)
             if entry is not None:

@@ -56,8 +56,7 @@ RETURN p.id AS id
 def parameters(version_id: str, profile: Profile) -> dict:
     """The query's subjects are those the profile holds any of, as they count (a GCE pass as its CXC subject, one
     CAPE unit as its subject), so every reference the profile meets is reached from one of them."""
-    held = [*profile.csec, *(subject for subject, _ in profile.units), *profile.gce]
-    return {"id": version_id, "subjects": list(dict.fromkeys(s.key for s in held)), "met": profile.met_keys(),
+    return {"id": version_id, "subjects": [s.key for s in profile.held], "met": profile.met_keys(),
             "csec": profile.passes["CSEC"], "cape": profile.passes["CAPE"]}
 
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from typing import Iterable, Iterator
 
 from .programme import Combination, Programme, Requirements, Scheme
-from .subjects import DEGREE, Subject, SubjectList, SubjectRef, gpa_label, is_pass
+from .subjects import ASSOCIATE_DEGREE, DEGREE, Subject, SubjectList, SubjectRef, gpa_label, is_pass
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ class Profile:
             self.csec[ref.subject] = _better(self.csec.get(ref.subject), Credit(grade, ref))
             return
         if level == "CAPE":
-            for unit in (ref.unit,) if ref.unit else range(1, subjects.units.get(ref.subject, 2) + 1):
+            for unit in (ref.unit,) if ref.unit else range(1, subjects.unit_count(ref.subject) + 1):
                 self.units[(ref.subject, unit)] = _better(self.units.get((ref.subject, unit)), Credit(grade, ref))
             return
         self.gce[ref.subject] = _better(self.gce.get(ref.subject), Credit(grade, ref))
@@ -68,7 +68,7 @@ class Profile:
         if level == "GCE O":
             self.csec[counted] = _better(self.csec.get(counted), Credit(cxc_grade, ref))
         else:
-            for unit in range(1, subjects.units.get(counted, 2) + 1):
+            for unit in range(1, subjects.unit_count(counted) + 1):
                 self.units[(counted, unit)] = _better(self.units.get((counted, unit)), Credit(cxc_grade, ref))
 
     def _whole(self) -> dict[Subject, Credit]:
@@ -77,7 +77,7 @@ class Profile:
             held.setdefault(subject, []).append(credit)
         whole = {}
         for subject, credits in held.items():
-            if len(credits) < self.subjects.units.get(subject, 2):
+            if len(credits) < self.subjects.unit_count(subject):
                 continue
             grades = [c.grade for c in credits]
             grade = None if None in grades else max(grades)
@@ -117,6 +117,12 @@ class Profile:
             credit = self.units.get((ref.subject, 1)) or self.units.get((ref.subject, 2))
         return credit.source if credit else None
 
+    @property
+    def held(self) -> tuple[Subject, ...]:
+        """Every subject, as it counts, the student has any pass of (one unit is enough), and the associate degree."""
+        found = [*self.csec, *(subject for subject, _ in self.units), *self.gce]
+        return tuple(dict.fromkeys([*found, *((ASSOCIATE_DEGREE,) if self.gpa is not None else ())]))
+
     def holds(self, subject: Subject) -> bool:
         """Whether the student has any pass of this CSEC or CAPE subject (one unit is enough)."""
         if subject.level == "CSEC":
@@ -125,7 +131,7 @@ class Profile:
 
     def excluded(self, not_counted: tuple[Subject, ...]) -> frozenset[Subject]:
         """The subjects, as they count, that a scheme's `not_counted` takes out of its counts."""
-        return frozenset(self.subjects.counts_as(s) for s in not_counted)
+        return frozenset(self.subjects.uncounted(not_counted))
 
     def counted(self, level: str, excluded: frozenset[Subject]) -> tuple[int, tuple[str, ...]]:
         """The passes at a level that count, and the held ones that do not."""
@@ -173,9 +179,14 @@ class _Judged:
         return found
 
 
+UNITS = "units"  # what a CountCheck counts besides the CSEC and CAPE passes
+
+
 @dataclass(frozen=True)
-class PassesCheck(_Judged):
-    level: str
+class CountCheck(_Judged):
+    """A count a scheme needs: CSEC passes, CAPE passes (whole subjects) or, `what` UNITS, CAPE units."""
+
+    what: str
     needed: int
     counted: int
     not_counted: tuple[str, ...] = ()
@@ -189,32 +200,15 @@ class PassesCheck(_Judged):
         return max(0, self.needed - self.counted)
 
     def _fields(self) -> dict:
-        return {"kind": "passes", "met": self.met, "level": self.level, "needed": self.needed,
-                "counted": self.counted, "short": self.short, "not_counted": list(self.not_counted), "text": str(self)}
+        kind = {"kind": "units"} if self.what == UNITS else {"kind": "passes", "level": self.what}
+        return {**kind, "met": self.met, "needed": self.needed, "counted": self.counted, "short": self.short,
+                "not_counted": list(self.not_counted), "text": str(self)}
 
     def __str__(self) -> str:
+        one, many = ("CAPE unit", "CAPE units") if self.what == UNITS else (f"{self.what} pass", f"{self.what} passes")
         if self.met:
-            return f"{self.counted} {self.level} passes (needs {self.needed})"
-        return f"needs {self.short} more {self.level} pass{'es' if self.short > 1 else ''}"
-
-
-@dataclass(frozen=True)
-class UnitsCheck(_Judged):
-    needed: int
-    counted: int
-    not_counted: tuple[str, ...] = ()
-
-    met = PassesCheck.met
-    short = PassesCheck.short
-
-    def _fields(self) -> dict:
-        return {"kind": "units", "met": self.met, "needed": self.needed, "counted": self.counted,
-                "short": self.short, "not_counted": list(self.not_counted), "text": str(self)}
-
-    def __str__(self) -> str:
-        if self.met:
-            return f"{self.counted} CAPE units (needs {self.needed})"
-        return f"needs {self.short} more CAPE unit{'s' if self.short > 1 else ''}"
+            return f"{self.counted} {many} (needs {self.needed})"
+        return f"needs {self.short} more {many if self.short > 1 else one}"
 
 
 @dataclass(frozen=True)
@@ -287,7 +281,7 @@ class CombinationCheck(_Judged):
         return f"needs {self.short} more of: " + ", ".join(str(o) for o in self.unmet_options)
 
 
-Check = PassesCheck | UnitsCheck | SubjectCheck | DegreeCheck | CombinationCheck
+Check = CountCheck | SubjectCheck | DegreeCheck | CombinationCheck
 
 
 def _label(ref: SubjectRef | None) -> str | None:
@@ -312,10 +306,10 @@ def _checks(requirements: Requirements, profile: Profile) -> Iterator[Check]:
     for level, needed in (("CSEC", requirements.csec_passes), ("CAPE", requirements.cape_passes)):
         if needed:
             key = (level, needed, excluded)
-            yield judged.get(key) or judged.setdefault(key, PassesCheck(level, needed, *profile.counted(level, excluded)))
+            yield judged.get(key) or judged.setdefault(key, CountCheck(level, needed, *profile.counted(level, excluded)))
     if requirements.cape_units:
-        key = ("units", requirements.cape_units, excluded)
-        yield judged.get(key) or judged.setdefault(key, UnitsCheck(requirements.cape_units,
+        key = (UNITS, requirements.cape_units, excluded)
+        yield judged.get(key) or judged.setdefault(key, CountCheck(UNITS, requirements.cape_units,
                                                                    *profile.counted_units(excluded)))
     for ref in requirements.mandatory:
         yield judged.get(ref) or judged.setdefault(ref, ref_check(ref, profile))

@@ -214,6 +214,14 @@ class SubjectList:
         """The CXC subject a GCE subject counts as (itself when it has no equivalent); any other subject itself."""
         return self.equivalent.get(subject) or subject
 
+    def uncounted(self, not_counted: tuple[Subject, ...]) -> tuple[Subject, ...]:
+        """The subjects, as they count, that a scheme's `not_counted` takes out of its pass and unit counts."""
+        return tuple(dict.fromkeys(self.counts_as(s) for s in not_counted))
+
+    def unit_count(self, subject: Subject) -> int:
+        """How many units hold a subject whole: 1 or 2 for CAPE subjects, 2 for a GCE A-Level counted as itself."""
+        return self.units.get(subject, 2)
+
     def cxc_grade(self, level: str, grade: int | None) -> int | None:
         """A GCE pass grade as the CXC grade it counts as."""
         if grade is None:

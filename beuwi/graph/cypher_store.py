@@ -60,13 +60,13 @@ class CypherStore(GraphStore):
             for ref in p.refs:
                 subjects[ref.subject.key] = {"key": ref.subject.key, "name": ref.subject.name, "level": ref.subject.level}
         schemes = [(p, f"{p.id}#{i}", i, s) for p in programmes for i, s in enumerate(p.schemes)]
-        counts_as = SubjectList.default().counts_as
+        uncounted = SubjectList.default().uncounted
         self._batched(cypher.CREATE_SUBJECTS, version_id, list(subjects.values()))
         self._batched(cypher.CREATE_PROGRAMMES, version_id, rows)
         self._batched(cypher.CREATE_SCHEMES, version_id, [
             {"programme": p.id, "key": key, "position": i, "csec_passes": s.requirements.csec_passes,
              "cape_passes": s.requirements.cape_passes, "cape_units": s.requirements.cape_units,
-             "not_counted": list(dict.fromkeys(counts_as(n).key for n in s.requirements.not_counted))}
+             "not_counted": [subject.key for subject in uncounted(s.requirements.not_counted)]}
             for p, key, i, s in schemes
         ])
         self._batched(cypher.CREATE_MANDATORY, version_id, [

@@ -13,10 +13,12 @@ import logging
 import threading
 import time
 import weakref
+from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Callable, Mapping, Sequence
 
-from beuwi.domain import Programme
+from beuwi.domain import Programme, Subject, SubjectList
 from beuwi.graph.store import CatalogueIncomplete, GraphError, GraphStore, StoreClosed
 
 from .compiled import CompiledCatalogue
@@ -64,6 +66,16 @@ class Snapshot:
         compiled = CompiledCatalogue(ordered)
         compiled.warm_up()
         return cls(version, ordered, {p.id: p for p in ordered}, faculties, compiled)
+
+    @cached_property
+    def popularity(self) -> dict[Subject, int]:
+        """How many programmes name each subject (as it counts) in any requirement: what autocomplete ranks common
+        subjects by. Counted on first use, once per version a worker serves."""
+        counts_as = SubjectList.default().counts_as
+        found: Counter[Subject] = Counter()
+        for programme in self.programmes:
+            found.update({counts_as(ref.subject) for ref in programme.refs})
+        return dict(found)
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import time
-from collections import Counter
 from typing import Callable, Mapping, Sequence
 
 from beuwi.domain import LEVELS, Profile, Programme, Route, Subject, SubjectList, SubjectRef, Suggestion, checks, route
@@ -115,26 +114,17 @@ def level(text: str) -> str | None:
 def subjects(subject_list: SubjectList, popularity: Mapping[Subject, int], level_key: str | None = None,
              q: str = "") -> dict:
     """Canonical subjects for autocomplete, the commonest first among equals; `label` is what a search accepts."""
+    common = {s: popularity.get(subject_list.counts_as(s), 0) for s in subject_list.subjects}
     return {
         "subjects": [
             {"name": s.name, "level": s.level, "label": str(s), "aliases": list(subject_list.aliases[s]),
              "units": subject_list.units.get(s), "equivalent": _label(subject_list.equivalent.get(s)),
-             "programmes": popularity.get(subject_list.counts_as(s), 0)}
-            for s in subject_list.search(q, level_key, {s: popularity.get(subject_list.counts_as(s), 0)
-                                                        for s in subject_list.subjects})
+             "programmes": common[s]}
+            for s in subject_list.search(q, level_key, common)
         ],
         "levels": [{"level": level, "grades": list(GRADES[level]), "passes": list(GRADES[level][:LOWEST_PASS[level]]),
                     "units": level == "CAPE"} for level in LEVELS],
     }
-
-
-def popularity(programmes: Sequence[Programme]) -> dict[Subject, int]:
-    """How many programmes name each subject (as it counts) in any requirement: the signal for common subjects."""
-    counts_as = SubjectList.default().counts_as
-    found: Counter[Subject] = Counter()
-    for programme in programmes:
-        found.update({counts_as(ref.subject) for ref in programme.refs})
-    return dict(found)
 
 
 def _label(subject: Subject | None) -> str | None:

@@ -152,20 +152,8 @@ def subjects():
     except (NoActiveCatalogue, GraphError):
         version, common = "none", {}
     else:
-        version, common = current.version, _popularity(current)
+        version, common = current.version, current.popularity
     return cached(tag(f"subjects:{version}"), lambda: answers.subjects(SubjectList.default(), common, level, q))
-
-
-_popular: dict[str, dict] = {}
-
-
-def _popularity(current: Snapshot) -> dict:
-    """Counted once per catalogue version a worker serves (the last two kept)."""
-    if current.version not in _popular:
-        while len(_popular) >= 2:
-            _popular.pop(next(iter(_popular)))
-        _popular[current.version] = answers.popularity(current.programmes)
-    return _popular[current.version]
 
 
 @bp.get("/openapi.json")

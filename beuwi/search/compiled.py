@@ -22,7 +22,6 @@ import numpy as np
 from beuwi.domain import (Candidate, Match, NearMiss, Profile, Programme, Subject, SubjectList, SubjectRef, candidates,
                           rank, referenced, route)
 from beuwi.domain.matching import SUGGESTIONS
-from beuwi.domain.subjects import ASSOCIATE_DEGREE
 
 _INDEX = np.int64
 _POSTING = np.int32
@@ -83,8 +82,7 @@ class _Effect:
 
 
 class CompiledCatalogue:
-    """Read-only arrays built once per catalogue version, and a cache of what each new subject would add that
-    searches fill (equal values whichever thread wins); safe to share between threads."""
+    """Read-only arrays built once per catalogue version; safe to share between threads."""
 
     def __init__(self, programmes: Sequence[Programme]):
         self.programmes = tuple(programmes)
@@ -112,7 +110,7 @@ class CompiledCatalogue:
                 for count, value in zip(COUNTS, (requirements.csec_passes, requirements.cape_passes,
                                                  requirements.cape_units)):
                     needed[count].append(value)
-                for subject in dict.fromkeys(subject_list.counts_as(s) for s in requirements.not_counted):
+                for subject in subject_list.uncounted(requirements.not_counted):
                     uncounted_subject.append(subject)
                     uncounted_scheme.append(row)
         schemes, atoms = len(scheme_programme), len(self._atoms)
@@ -121,7 +119,8 @@ class CompiledCatalogue:
         for ref, atom in self._atoms.items():
             self._atoms_of.setdefault(ref.subject, []).append((atom, ref))
         self._grades = referenced(self._atom_refs)  # each distinct reference once
-        self._new_effects: dict[Candidate, _Effect] = {}
+        # A subject not held meets every reference to it and adds its passes (and units), whoever adds it.
+        self._new_subject = {subject: self._new(subject, subject_list) for subject in self._grades}
 
         self._scheme_programme = np.asarray(scheme_programme, _INDEX)
         # Entries of one scheme (and options of one combination) are contiguous: start and count locate them.
@@ -166,10 +165,7 @@ class CompiledCatalogue:
 
     def _met(self, profile: Profile) -> np.ndarray:
         met = np.zeros(len(self._atom_refs), bool)
-        held = [*profile.csec, *(s for s, _ in profile.units), *profile.gce]
-        if profile.gpa is not None:
-            held.append(ASSOCIATE_DEGREE)
-        for subject in dict.fromkeys(held):
+        for subject in profile.held:
             for atom, ref in self._atoms_of.get(subject, ()):
                 met[atom] = profile.meets(ref)
         return met
@@ -222,7 +218,7 @@ class CompiledCatalogue:
         effects = []
         for candidate in candidates(profile, self._grades):
             if candidate.kind == "subject":
-                effects.append(self._new_subject(candidate))
+                effects.append(_Effect(candidate, *self._new_subject[candidate.ref.subject]))
                 continue
             subject = candidate.ref.subject
             after = candidate.apply(profile)
@@ -231,17 +227,9 @@ class CompiledCatalogue:
             effects.append(_Effect(candidate, subject, np.asarray(new, _INDEX), adds))
         return effects
 
-    def _new_subject(self, candidate: Candidate) -> _Effect:
-        """A subject not held meets every reference to it and adds its passes (and units): the same in every search,
-        so worked out once per catalogue."""
-        found = self._new_effects.get(candidate)
-        if found is None:
-            subject = candidate.ref.subject
-            units = SubjectList.default().units.get(subject, 2)
-            adds = {"CSEC": 1} if subject.level == "CSEC" else {"CAPE": 1, "units": units}
-            atoms = np.asarray([atom for atom, _ in self._atoms_of.get(subject, ())], _INDEX)
-            found = self._new_effects.setdefault(candidate, _Effect(candidate, subject, atoms, adds))
-        return found
+    def _new(self, subject: Subject, subject_list: SubjectList) -> tuple[Subject, np.ndarray, dict[str, int]]:
+        adds = {"CSEC": 1} if subject.level == "CSEC" else {"CAPE": 1, "units": subject_list.unit_count(subject)}
+        return subject, np.asarray([atom for atom, _ in self._atoms_of[subject]], _INDEX), adds
 
     def _suggest(self, profile: Profile, gaps: _Gaps, limit: int) -> list:
         """Count, per candidate, the failing programmes it alone would open.
