@@ -100,6 +100,12 @@ def confirm(page):
     expect(page.get_by_test_id("confirm-dialog")).not_to_be_visible()
 
 
+def confirmed(page, upload_id, action):
+    """Click an upload's action (activate, delete) and confirm it."""
+    row(page, upload_id).get_by_test_id(action).click()
+    confirm(page)
+
+
 def test_a_wrong_token_is_refused_with_the_api_message(site, page):
     page.goto(site.url + "admin/")
     expect(page.get_by_test_id("uploads-table")).not_to_be_visible()
@@ -170,8 +176,7 @@ def test_upload_errors_activate_roll_back_and_delete(site, page, sample_restored
     expect(row(page, broken).get_by_test_id("active-badge")).to_have_count(0)
     assert engine_programmes(site) == 102
 
-    row(page, broken).get_by_test_id("activate").click()
-    confirm(page)
+    confirmed(page, broken, "activate")
     expect(page.get_by_test_id("status")).to_have_text(f"Activated {broken}: students now see 3 programmes.")
     expect_engine_programmes(site, page, 3)
     active = row(page, broken)
@@ -276,11 +281,9 @@ def test_a_v2_catalogue_and_a_file_of_v2_mistakes(site, page, sample_restored):
     statistics = engine_programme(site, "SCI-BSC-STAT")["schemes"][0]["checks"]
     assert {"kind": "units", "needed": 6}.items() <= statistics[2].items()
 
-    row(page, sample).get_by_test_id("activate").click()
-    confirm(page)
+    confirmed(page, sample, "activate")
     expect_engine_programmes(site, page, 102)
-    row(page, mistakes).get_by_test_id("delete").click()
-    confirm(page)
+    confirmed(page, mistakes, "delete")
     expect(row(page, mistakes)).to_have_count(0)
 
 
@@ -292,8 +295,7 @@ def test_a_file_that_cannot_be_read_shows_why(site, page, sample_restored):
     expect(row(page, failed).get_by_test_id("read-message")).to_have_text("the file is empty")
     expect(row(page, failed).get_by_test_id("activate")).to_have_count(0)
 
-    row(page, failed).get_by_test_id("delete").click()
-    confirm(page)
+    confirmed(page, failed, "delete")
     expect(row(page, failed)).to_have_count(0)
 
 
@@ -387,15 +389,12 @@ def test_firebase_admin_signs_in_uploads_activates_rolls_back_and_deletes(fireba
     expect(page.get_by_test_id("errors-dialog").get_by_test_id("error-row")).to_have_count(7)
     page.get_by_test_id("errors-close").click()
 
-    row(page, broken).get_by_test_id("activate").click()
-    confirm(page)
+    confirmed(page, broken, "activate")
     expect(page.get_by_test_id("status")).to_have_text(f"Activated {broken}: students now see 3 programmes.")
     expect_engine_programmes(site, page, 3)
-    row(page, seed).get_by_test_id("activate").click()
-    confirm(page)
+    confirmed(page, seed, "activate")
     expect_engine_programmes(site, page, 102)
-    row(page, broken).get_by_test_id("delete").click()
-    confirm(page)
+    confirmed(page, broken, "delete")
     expect(row(page, broken)).to_have_count(0)
     screenshot(page, "admin-firebase.png")
 
