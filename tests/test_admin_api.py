@@ -112,13 +112,13 @@ def test_over_the_size_limit_is_413_and_nothing_is_stored(stores, backend, auth)
     assert stores.meta.audit_log() == []
 
 
-def test_activate_roll_back_and_the_engine_follows(client, stores, auth):
+def test_activate_roll_back_and_the_engine_follows(client, stores, auth, who):
     first = post_file(client, SAMPLE, auth, name="sample.csv").get_json()
     second = post_file(client, ROW_ERRORS, auth, name="small.csv").get_json()
     engine = create_engine({"TESTING": True, "GRAPH_STORE": stores.graph, "ACTIVE_CHECK_SECONDS": 0}).test_client()
 
     activated = client.post(f"/api/uploads/{first['id']}/activate", headers=auth).get_json()
-    assert activated["active"] is True and activated["activated_at"]
+    assert activated["active"] is True and activated["activated_at"] and activated["activated_by"] == who
     assert len(engine.get("/api/programmes").get_json()["programmes"]) == 102
 
     client.post(f"/api/uploads/{second['id']}/activate", headers=auth)
@@ -278,7 +278,7 @@ def test_firebase_users_need_the_admin_claim_or_the_allow_list(firebase_env, gra
     token = sign_up(host, email, "password-123")
     plain = create_app({**settings, "ADMIN_STORES": stores}).test_client()
     refused = plain.get("/api/uploads", headers={"Authorization": f"Bearer {token}"})
-    assert refused.status_code == 403 and "not an administrator" in refused.get_json()["error"]
+    assert refused.status_code == 403 and "has no admin role" in refused.get_json()["error"]
 
     listed = create_app({**settings, "ADMIN_STORES": stores, "ADMIN_EMAILS": f"other@x.org, {email.upper()}"})
     assert listed.test_client().get("/api/uploads", headers={"Authorization": f"Bearer {token}"}).status_code == 200

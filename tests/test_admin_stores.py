@@ -98,18 +98,18 @@ def test_missing_upload_is_not_found(metadata):
     with pytest.raises(NotFound):
         metadata.get("nope")
     with pytest.raises(NotFound):
-        metadata.mark_active("nope", "2024-05-03T00:00:00Z")
+        metadata.mark_active("nope", "2024-05-03T00:00:00Z", "someone")
 
 
 def test_only_one_upload_is_active(metadata):
     for n in range(3):
         metadata.add(upload(f"u{n}", f"2024-05-0{n + 1}T00:00:00Z"))
-    metadata.mark_active("u0", "2024-06-01T00:00:00Z")
-    metadata.mark_active("u2", "2024-06-02T00:00:00Z")
-    metadata.mark_active("u1", "2024-06-03T00:00:00Z")
-    active = {u.id: (u.active, u.activated_at) for u in metadata.list()}
-    assert active == {"u2": (False, "2024-06-02T00:00:00Z"), "u1": (True, "2024-06-03T00:00:00Z"),
-                      "u0": (False, "2024-06-01T00:00:00Z")}
+    metadata.mark_active("u0", "2024-06-01T00:00:00Z", "someone")
+    metadata.mark_active("u2", "2024-06-02T00:00:00Z", "someone")
+    metadata.mark_active("u1", "2024-06-03T00:00:00Z", "ana")
+    active = {u.id: (u.active, u.activated_at, u.activated_by) for u in metadata.list()}
+    assert active == {"u2": (False, "2024-06-02T00:00:00Z", "someone"), "u1": (True, "2024-06-03T00:00:00Z", "ana"),
+                      "u0": (False, "2024-06-01T00:00:00Z", "someone")}
 
 
 def test_remove_deletes_the_record(metadata):

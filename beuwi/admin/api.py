@@ -10,10 +10,10 @@ from beuwi.graph.store import GraphError
 from beuwi.http_json import error, no_store
 
 from . import uploads
-from .auth import Forbidden, Unauthorized, bearer
+from .roles import EDITOR, PUBLISHER, VIEWER, Forbidden, Unauthorized, guard, needs
 from .stores import NotFound, StoreError
 
-bp = Blueprint("admin", __name__, url_prefix="/api")
+bp = guard(Blueprint("admin", __name__, url_prefix="/api"))
 log = logging.getLogger(__name__)
 
 
@@ -21,15 +21,17 @@ def stores() -> uploads.Stores:
     return current_app.extensions["beuwi.admin"].stores
 
 
-@bp.before_request
-def authenticate():
-    if request.method == "OPTIONS":
-        return None
-    g.user = current_app.extensions["beuwi.admin"].verify(bearer(request.headers.get("Authorization")))
-    return None
+@bp.get("/me")
+@needs(VIEWER)
+def me():
+    """Who the token names and what they may do, so the dashboard hides what the role may not."""
+    user = g.user
+    return no_store({**user.as_dict(), "may": {"upload": user.may(EDITOR), "delete": user.may(EDITOR),
+                                               "activate": user.may(PUBLISHER), "schedule": user.may(PUBLISHER)}})
 
 
 @bp.post("/uploads")
+@needs(EDITOR)
 def create_upload():
     sent = request.files.get("file")
     if sent is None:
@@ -38,44 +40,51 @@ def create_upload():
     data = sent.read(limit + 1)
     if len(data) > limit:
         return error(413, f"the file is larger than the {limit / 1e6:g} MB limit; nothing was stored")
-    record, _ = uploads.upload(stores(), data, sent.filename, g.user, limit)
+    record, _ = uploads.upload(stores(), data, sent.filename, g.user.name, limit)
     return no_store(record.as_dict(), 201)
 
 
 @bp.get("/uploads")
+@needs(VIEWER)
 def list_uploads():
     return no_store({"uploads": [u.as_dict() for u in uploads.listing(stores())]})
 
 
 @bp.get("/uploads/<upload_id>")
+@needs(VIEWER)
 def get_upload(upload_id: str):
     return no_store(uploads.get(stores(), upload_id).as_dict())
 
 
 @bp.get("/uploads/<upload_id>/source")
+@needs(VIEWER)
 def get_source(upload_id: str):
     record = uploads.get(stores(), upload_id)
     return _file(uploads.read_file(stores(), upload_id, uploads.source_name(upload_id)), record.filename)
 
 
 @bp.get("/uploads/<upload_id>/errors")
+@needs(VIEWER)
 def get_errors(upload_id: str):
     data = uploads.read_file(stores(), upload_id, uploads.errors_name(upload_id))
     return _file(data, f"{upload_id}-errors.csv")
 
 
 @bp.post("/uploads/<upload_id>/activate")
+@needs(PUBLISHER)
 def activate_upload(upload_id: str):
-    return no_store(uploads.activate(stores(), upload_id, g.user).as_dict())
+    return no_store(uploads.activate(stores(), upload_id, g.user.name).as_dict())
 
 
 @bp.delete("/uploads/<upload_id>")
+@needs(EDITOR)
 def delete_upload(upload_id: str):
-    uploads.delete(stores(), upload_id, g.user)
+    uploads.delete(stores(), upload_id, g.user.name)
     return no_store({"deleted": upload_id})
 
 
 @bp.get("/audit")
+@needs(VIEWER)
 def audit():
     return no_store({"entries": [e.__dict__ for e in stores().meta.audit_log()]})
 
@@ -99,7 +108,7 @@ def unauthorized(exc):
 
 @bp.errorhandler(Forbidden)
 def forbidden(exc):
-    return error(403, str(exc))
+    return error(403, str(exc), **({"needs": exc.needs, "role": exc.role} if exc.needs else {}))
 
 
 @bp.errorhandler(NotFound)

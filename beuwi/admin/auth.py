@@ -1,4 +1,4 @@
-"""Who may use the admin API: a bearer token checked by the configured verifier."""
+"""Who is calling the admin API: a bearer token checked by the configured verifier, which names a person and role."""
 from __future__ import annotations
 
 import hmac
@@ -9,22 +9,9 @@ from typing import Callable
 
 import click
 
+from .roles import PUBLISHER, ROLES, Forbidden, Unauthorized, User
+
 MIN_TOKEN_CHARS = 32  # what a guess must match; a generated token has 43
-
-
-class Unauthorized(Exception):
-    """No credentials, or credentials that do not identify anyone (401)."""
-
-
-class Forbidden(Exception):
-    """A known user who is not an administrator (403)."""
-
-
-def bearer(header: str | None) -> str:
-    scheme, _, token = (header or "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("send Authorization: Bearer <token>")
-    return token.strip()
 
 
 def local_token(settings) -> str:
@@ -48,22 +35,23 @@ def local_token(settings) -> str:
     return token
 
 
-def token_verifier(expected: str) -> Callable[[str], str]:
-    def verify(token: str) -> str:
+def token_verifier(expected: str) -> Callable[[str], User]:
+    def verify(token: str) -> User:
         if not hmac.compare_digest(token.encode(), expected.encode()):
             raise Unauthorized("invalid admin token")
-        return "admin"
+        return User("admin", PUBLISHER)
 
     return verify
 
 
-def firebase_verifier(app, allowed_emails: str = "") -> Callable[[str], str]:
-    """Firebase ID tokens: the user must carry the `admin` custom claim or be on the allow-list."""
+def firebase_verifier(app, allowed_emails: str = "") -> Callable[[str], User]:
+    """Firebase ID tokens: the `role` custom claim names the role; the older `admin` claim and the allow-list mean
+    publisher."""
     from firebase_admin import auth
 
     allowed = {e.strip().casefold() for e in allowed_emails.split(",") if e.strip()}
 
-    def verify(token: str) -> str:
+    def verify(token: str) -> User:
         try:
             # Checking revocation also refuses deleted and disabled users; admin traffic is light enough for it.
             claims = auth.verify_id_token(token, app=app, check_revoked=True)
@@ -71,9 +59,12 @@ def firebase_verifier(app, allowed_emails: str = "") -> Callable[[str], str]:
                 auth.CertificateFetchError, auth.UserDisabledError, auth.UserNotFoundError) as exc:
             raise Unauthorized(f"invalid Firebase ID token: {exc}") from exc
         email = str(claims.get("email", "")).casefold()
+        name = email or claims["uid"]
+        if claims.get("role") in ROLES:
+            return User(name, claims["role"])
         if claims.get("admin") is True or (email and email in allowed):
-            return email or claims["uid"]
-        raise Forbidden(f"{email or claims['uid']} is not an administrator (ask for `beuwi admin grant EMAIL`)")
+            return User(name, PUBLISHER)
+        raise Forbidden(f"{name} has no admin role (ask for `beuwi admin grant EMAIL --role viewer|editor|publisher`)")
 
     return verify
 

@@ -109,7 +109,7 @@ class FirestoreMetadataStore(MetadataStore):
         query = self._uploads.order_by("created", direction=firestore.Query.DESCENDING)
         return [_upload(s.to_dict()) for s in self._call("list uploads", query.get)]
 
-    def mark_active(self, upload_id: str, activated_at: str) -> None:
+    def mark_active(self, upload_id: str, activated_at: str, activated_by: str) -> None:
         target = self._uploads.document(upload_id)
         active = self._uploads.where(filter=FieldFilter("active", "==", True))
         timeout = self._timeout
@@ -121,7 +121,7 @@ class FirestoreMetadataStore(MetadataStore):
             for snapshot in active.get(transaction=transaction, timeout=timeout):
                 if snapshot.id != upload_id:
                     transaction.update(snapshot.reference, {"active": False})
-            transaction.update(target, {"active": True, "activated_at": activated_at})
+            transaction.update(target, {"active": True, "activated_at": activated_at, "activated_by": activated_by})
 
         try:
             switch(self._db.transaction())

@@ -87,11 +87,13 @@ class SqliteMetadataStore(MetadataStore):
     def list(self) -> list[Upload]:
         return [_upload(r) for r in self._run(f"SELECT {', '.join(FIELDS)} FROM uploads ORDER BY created DESC")]
 
-    def mark_active(self, upload_id: str, activated_at: str) -> None:
+    def mark_active(self, upload_id: str, activated_at: str, activated_by: str) -> None:
         self.get(upload_id)
         # One statement, so the switch is atomic.
-        self._run("UPDATE uploads SET active = (id = ?), activated_at = CASE WHEN id = ? THEN ? ELSE activated_at END",
-                  (upload_id, upload_id, activated_at))
+        self._run("UPDATE uploads SET active = (id = ?), "
+                  "activated_at = CASE WHEN id = ? THEN ? ELSE activated_at END, "
+                  "activated_by = CASE WHEN id = ? THEN ? ELSE activated_by END",
+                  (upload_id, upload_id, activated_at, upload_id, activated_by))
 
     def remove(self, upload_id: str) -> None:
         self._run("DELETE FROM uploads WHERE id = ?", (upload_id,))

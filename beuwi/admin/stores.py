@@ -31,6 +31,9 @@ class Upload:
     active: bool = False
     activated_at: str | None = None
     errors_kept: int | None = None  # of them, in the errors file; None only in records from before the cap kept all
+    activated_by: str | None = None
+    scheduled_at: str | None = None  # a pending scheduled activation, UTC ISO 8601
+    scheduled_by: str | None = None
 
     def __post_init__(self):
         if self.errors_kept is None:
@@ -79,7 +82,7 @@ class MetadataStore(ABC):
         """Every upload, newest first."""
 
     @abstractmethod
-    def mark_active(self, upload_id: str, activated_at: str) -> None:
+    def mark_active(self, upload_id: str, activated_at: str, activated_by: str) -> None:
         """Record that this upload is the active one and no other is."""
 
     @abstractmethod

@@ -113,7 +113,7 @@ def activate(stores: Stores, upload_id: str, who: str) -> Upload:
         try:
             stores.graph.activate(upload_id)
             try:
-                stores.meta.mark_active(upload_id, now())
+                stores.meta.mark_active(upload_id, now(), who)
             except Exception:
                 if previous:
                     stores.graph.activate(previous)
