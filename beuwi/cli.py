@@ -121,23 +121,13 @@ def check(file: str, quiet: bool, as_json: bool) -> None:
     sys.exit(1 if parsed.errors else 0)
 
 
-COUNTED = (("csec_passes", "CSEC passes"), ("cape_passes", "CAPE passes"), ("cape_units", "CAPE units"))
-UNCHECKED = (("not_counted", "not counted"), ("conditions", "conditions"))
-
-
 def print_programme(programme: Programme) -> None:
     """A programme as read: one line, then one line per scheme (labelled when it has a label)."""
     where = " · ".join(part for part in (programme.name, programme.faculty, programme.campus) if part)
     click.echo(f"{programme.id}  {where}")
     for scheme in programme.schemes:
-        text = scheme.as_text()
-        parts = [f"{text[key]} {what}" for key, what in COUNTED if text[key]]
-        if text["mandatory"]:
-            parts.append("mandatory " + "; ".join(text["mandatory"]))
-        parts += text["combinations"]
-        parts += [f"{what} {'; '.join(text[key])}" for key, what in UNCHECKED if text[key]]
-        label = f"scheme {text['label']}: " if text["label"] else ""
-        click.echo(f"  {label}{' · '.join(parts) or 'no requirements'}")
+        label = f"scheme {scheme.label}: " if scheme.label else ""
+        click.echo(f"  {label}{scheme}")
 
 
 @main.command()

@@ -72,6 +72,10 @@ class Requirements:
         )
 
 
+COUNTED = (("csec_passes", "CSEC passes"), ("cape_passes", "CAPE passes"), ("cape_units", "CAPE units"))
+UNCHECKED = (("not_counted", "not counted"), ("conditions", "conditions"))
+
+
 @dataclass(frozen=True)
 class Scheme:
     """One route into a programme; the programme is open to a student who meets any of its schemes.
@@ -83,6 +87,17 @@ class Scheme:
 
     def as_text(self) -> dict:
         return {"label": self.label, **self.requirements.as_text(), "conditions": list(self.conditions)}
+
+    def __str__(self) -> str:
+        """What the scheme asks, its label aside, as `beuwi check` prints it and a diff names a scheme added:
+        "5 CSEC passes · mandatory English A (CSEC:III) · 2 of Biology (CSEC) | Chemistry (CSEC)"."""
+        text = self.as_text()
+        parts = [f"{text[key]} {what}" for key, what in COUNTED if text[key]]
+        if text["mandatory"]:
+            parts.append("mandatory " + "; ".join(text["mandatory"]))
+        parts += text["combinations"]
+        parts += [f"{what} {'; '.join(text[key])}" for key, what in UNCHECKED if text[key]]
+        return " · ".join(parts) or "no requirements"
 
     @classmethod
     def from_text(cls, subjects: SubjectList, text: dict) -> "Scheme":
