@@ -2,18 +2,17 @@
 // (?s=Name (LEVEL[ Un][:GRADE])&campus=…&mode=…&programme=ID), so a search can be shared and the back button walks it.
 
 import { fill, h, plural } from "../shared/dom.js";
-import { checkNodes, fixesFor, refNodes } from "./checks.js";
-import { active, applyFilters, filterChoices, FILTERS, filtersText, modesOf, readFilters, writeFilters } from "./filters.js";
-import { prepare, rank } from "./ranking.js";
+import { checkList, facultyAnchor, facultyGroups, modes, nearList, suggestionItems } from "./answer.js";
+import { refNodes } from "./checks.js";
+import { subjectCombobox } from "./combobox.js";
+import { active, applyFilters, filterChoices, FILTERS, filtersText, readFilters, writeFilters } from "./filters.js";
+import { prepare } from "./ranking.js";
 import { DEGREE, GRADES, keyOf, labelOf, levelClass, MAX_GPA, parseRef, readGpa, refOf, sameRef, subjectOf } from "./references.js";
 import { conditionsPhrase, durationText, schemeName, viaScheme } from "./text.js";
 
 const ENGINE = ((window.BEUWI_CONFIG || {}).engine || "").replace(/\/+$/, "");
-const MAX_OPTIONS = 50;
 const PROGRESS_DELAY_MS = 350;
 const REQUEST_TIMEOUT_MS = 10000;  // an engine that accepts but never answers is as good as down: say so, offer a retry
-const SHOWN_PER_FACULTY = 4;  // longer groups fold behind a "Show all" button, so a phone is not one endless scroll
-const SHOWN_NEAR = 6;
 const UNIT_CHOICES = [["", "Both units"], ["1", "Unit 1 only"], ["2", "Unit 2 only"]];
 
 const $ = (id) => document.getElementById(id);
@@ -37,8 +36,6 @@ const state = {
   chips: [],           // see references.js: {name, level, unit, grade}, {gpa} or {raw}
   filters: {},         // {campus, faculty, mode, degree}: what the results are narrowed to
   result: null,        // the last search answer, unfiltered
-  options: [],         // subjects shown in the listbox
-  active: -1,          // index of the highlighted option
   faculties: null,
   detailOpener: null,
 };
@@ -88,100 +85,6 @@ function urlFor(programme = null) {
   if (programme) params.set("programme", programme);
   const query = params.toString().replace(/\+/g, "%20");
   return location.pathname + (query ? "?" + query : "");
-}
-
-// ---------- autocomplete (ARIA 1.2 combobox with a listbox popup) ----------
-
-function filterSubjects(query) {
-  const chosen = new Set(state.chips.map(subjectOf));
-  return rank(state.subjects.filter((s) => !chosen.has(s.label.toLowerCase())), query);
-}
-
-function aliasHint(subject, query) {
-  const word = query.trim().toLowerCase().split(/\s+/)[0];
-  if (!word || subject.label.toLowerCase().includes(word)) return null;
-  return subject.aliases.find((a) => a.toLowerCase().includes(word)) || null;
-}
-
-function openList(query) {
-  if (!state.subjects) return;
-  state.options = filterSubjects(query).slice(0, MAX_OPTIONS);
-  state.active = -1;
-  el.listbox.replaceChildren();
-  if (!state.options.length) {
-    el.listbox.append(h("li", { class: "option-empty", role: "presentation", text: `No subject matches “${query.trim()}”` }));
-  }
-  state.options.forEach((subject, index) => {
-    const alias = aliasHint(subject, query);
-    el.listbox.append(h("li", {
-      id: `subject-option-${index}`, role: "option", class: "option", "aria-selected": "false",
-      "data-subject": subject.label,
-      onmousedown: (event) => event.preventDefault(),
-      onclick: () => choose(index),
-    },
-    h("span", { class: "option-name", text: subject.name }),
-    h("span", { class: levelClass(subject.level), text: subject.level }),
-    alias ? h("span", { class: "option-alias", text: `also “${alias}”` }) : null));
-  });
-  el.listbox.hidden = false;
-  el.input.setAttribute("aria-expanded", "true");
-  el.input.removeAttribute("aria-activedescendant");
-}
-
-function closeList() {
-  el.listbox.hidden = true;
-  el.input.setAttribute("aria-expanded", "false");
-  el.input.removeAttribute("aria-activedescendant");
-  state.active = -1;
-}
-
-function highlight(index) {
-  const items = el.listbox.querySelectorAll("[role=option]");
-  if (!items.length) return;
-  state.active = (index + items.length) % items.length;
-  items.forEach((item, i) => item.setAttribute("aria-selected", String(i === state.active)));
-  const current = items[state.active];
-  el.input.setAttribute("aria-activedescendant", current.id);
-  current.scrollIntoView({ block: "nearest" });
-}
-
-function choose(index) {
-  const subject = state.options[index];
-  if (!subject) return;
-  el.input.value = "";
-  closeList();
-  setChips(withChip(state.chips, { name: subject.name, level: subject.level, unit: null, grade: "" }));
-  el.input.focus();
-}
-
-function onInputKey(event) {
-  const open = el.input.getAttribute("aria-expanded") === "true";
-  switch (event.key) {
-    case "ArrowDown":
-      event.preventDefault();
-      if (!open) { openList(el.input.value); highlight(0); } else highlight(state.active + 1);
-      break;
-    case "ArrowUp":
-      event.preventDefault();
-      if (!open) { openList(el.input.value); highlight(-1); } else highlight(state.active - 1);
-      break;
-    case "Enter":
-      if (open && state.options.length) {
-        event.preventDefault();
-        choose(state.active >= 0 ? state.active : 0);
-      }
-      break;
-    case "Escape":
-      if (open) { event.preventDefault(); closeList(); } else el.input.value = "";
-      break;
-    case "Home": case "End":
-      if (open && state.active >= 0) {
-        event.preventDefault();
-        highlight(event.key === "Home" ? 0 : state.options.length - 1);
-      }
-      break;
-    default:
-  }
 }
 
 // ---------- associate degree ----------
@@ -371,8 +274,6 @@ function showUnavailable(down) {
   }
 }
 
-const modes = (p) => modesOf(p).map((m) => m.label);
-
 function programmeLink(p, className) {
   return h("a", {
     class: className, href: urlFor(p.id), "data-programme-link": p.id,
@@ -384,67 +285,8 @@ function programmeLink(p, className) {
   }, p.name);
 }
 
-function cardHead(p, heading) {
-  const duration = durationText(p.duration);
-  return [
-    h("div", { class: "card-top" },
-      h("span", { class: "degree", text: p.degree }),
-      h("span", { class: "campus", text: p.campus })),
-    h(heading, { class: "card-title" }, programmeLink(p, "card-link")),
-    h("p", { class: "card-meta" }, p.department, duration ? h("span", { class: "dot", "data-testid": "duration", text: duration }) : null),
-    h("ul", { class: "modes", "aria-label": "Study modes" }, modes(p).map((m) => h("li", { class: "mode", text: m }))),
-  ];
-}
-
-/** One line per Check, marked met or not from its `met` field; `said` adds the words a screen reader needs, and an
- *  unjudged list (no subjects given) only says what each requirement asks. */
-function checkList(checks, className, { said = false, judged = true } = {}) {
-  return h("ul", { class: className }, checks.map((check) => h("li", {
-    class: check.met ? "met" : "unmet", "data-testid": "check", "data-kind": check.kind, "data-met": String(check.met),
-  }, said ? h("span", { class: "visually-hidden", text: check.met ? "Met: " : "Not met: " }) : null,
-  checkNodes(check, { judged }))));
-}
-
-/** Which route and which conditions: "via Scheme B", "Eligible, subject to interview and portfolio" for a programme
- *  the student meets; "Closest: Scheme A", "Also subject to interview" for one nearly met. */
-function routeNote(p, { near = false } = {}) {
-  const { conditions } = p;
-  if (!p.scheme && !conditions.length) return null;
-  const route = p.scheme && (near ? `Closest: ${schemeName(p.scheme)}` : viaScheme(p.scheme));
-  const subjectTo = conditions.length && `${near ? "Also subject" : "Eligible, subject"} to ${conditionsPhrase(conditions)}`;
-  return h("p", { class: "route" },
-    route ? h("span", { class: "route-scheme", "data-testid": "route", text: route }) : null,
-    subjectTo ? h("span", { class: "route-conditions", "data-testid": "conditions", text: subjectTo }) : null);
-}
-
-function programmeCard(p) {
-  return h("li", { class: "card", "data-testid": "programme-card", "data-programme-id": p.id },
-    cardHead(p, "h4"),
-    routeNote(p),
-    h("details", { class: "why" },
-      h("summary", {}, "Why you qualify"),
-      checkList(p.checks, "ticks")));
-}
-
-/** The buttons that add what a failed Check asks for. */
-function fixButtons(check) {
-  const fixes = fixesFor(check);
-  if (!fixes.length) return null;
-  return h("span", { class: "fix-row" }, fixes.map((fix) => h("button", {
-    type: "button", class: "button small fix", "data-testid": "fix", "data-subject": fix.subject,
-    onclick: () => putRef(fix.subject, fix.replaces),
-  }, fix.replaces ? "Change to " : "Add ", refNodes(fix.subject, { held: true }))));
-}
-
-function nearCard(p) {
-  return h("li", { class: "card card-near", "data-testid": "near-miss", "data-programme-id": p.id },
-    cardHead(p, "h3"),
-    routeNote(p, { near: true }),
-    h("div", { class: "missing" },
-      h("p", { class: "missing-title", text: "What’s missing" }),
-      h("ul", { class: "missing-list" }, p.missing.map((check) => h("li", { "data-testid": "missing", "data-kind": check.kind },
-        h("span", { "data-testid": "missing-text" }, checkNodes(check)), fixButtons(check))))));
-}
+/** How the cards of answer.js link a programme (to its detail here) and add a proposed subject (to the chips). */
+const HOOKS = { link: programmeLink, add: putRef };
 
 function renderResults() {
   const result = state.result;
@@ -485,60 +327,18 @@ function renderSummary(view) {
 }
 
 function renderGroups(view) {
-  el.groups.replaceChildren(...view.faculties.map((f) => {
-    const anchor = facultyAnchor(f.faculty);
-    const programmes = view.eligible.filter((p) => p.faculty === f.faculty);
-    return h("section", { class: "group", id: anchor, "data-testid": "faculty-group", "data-faculty": f.faculty, "aria-labelledby": anchor + "-h" },
-      h("h3", { class: "group-title", id: anchor + "-h" },
-        h("span", { text: f.faculty }),
-        h("span", { class: "badge", "data-testid": "faculty-count", text: f.eligible }),
-        h("span", { class: "visually-hidden", text: f.eligible === 1 ? " programme" : " programmes" })),
-      foldedCards(programmes.map(programmeCard), SHOWN_PER_FACULTY, `Show all ${f.eligible} in ${f.faculty}`));
-  }));
+  el.groups.replaceChildren(...facultyGroups(view, HOOKS));
   el.groups.closest("section").hidden = view.eligible.length === 0;
 }
 
 function renderNear(view) {
-  const nN = view.near_misses_total;
-  const shown = view.near_misses.length;
-  el.near.hidden = nN === 0;
-  el.nearList.replaceChildren(foldedCards(view.near_misses.map(nearCard), SHOWN_NEAR,
-    shown < nN ? `Show ${shown} of ${nN} nearly there` : `Show all ${nN} nearly there`));
+  el.near.hidden = view.near_misses_total === 0;
+  el.nearList.replaceChildren(nearList(view, HOOKS));
 }
-
-/** A card list showing its first `shown` cards, with a button revealing the rest (kept in the DOM, just hidden). */
-function foldedCards(cards, shown, moreLabel) {
-  const list = h("ul", { class: "cards" }, cards);
-  const extra = cards.slice(shown);
-  if (!extra.length) return list;
-  extra.forEach((card) => { card.hidden = true; });
-  const more = h("button", {
-    type: "button", class: "button show-more", "data-testid": "show-more",
-    onclick: () => {
-      extra.forEach((card) => { card.hidden = false; });
-      more.remove();
-      extra[0].querySelector("a").focus();
-    },
-  }, moreLabel);
-  return h("div", { class: "folded" }, list, more);
-}
-
-const facultyAnchor = (name) => "faculty-" + name.toLowerCase().replace(/[^a-z0-9]+/g, "-");
 
 function renderSuggestions(suggestions) {
   el.suggestions.hidden = !suggestions.length;
-  el.suggestionList.replaceChildren(...suggestions.map((s) => {
-    const ref = parseRef(s.subject);
-    const raise = s.kind === "grade";
-    return h("li", {}, h("button", {
-      type: "button", class: "suggestion", "data-testid": "suggestion", "data-subject": s.subject, "data-kind": s.kind,
-      onclick: () => putRef(s.subject, s.replaces),
-    },
-    h("span", { class: "suggestion-plus", "aria-hidden": "true", text: raise ? "↑" : "+" }),
-    h("span", { class: "suggestion-text" },
-      h("span", {}, raise ? "" : "Add ", h("strong", { text: labelOf(ref) }), ref.grade ? ` at grade ${ref.grade}` : ""),
-      h("span", { class: "suggestion-note", text: ` opens ${plural(s.unlocks, "more programme")}` }))));
-  }));
+  el.suggestionList.replaceChildren(...suggestionItems(suggestions, HOOKS));
 }
 
 // ---------- filters ----------
@@ -784,10 +584,10 @@ async function start() {
 }
 
 buildFilters();
-el.input.addEventListener("input", () => openList(el.input.value));
-el.input.addEventListener("keydown", onInputKey);
-el.input.addEventListener("blur", () => closeList());
-el.input.addEventListener("click", () => { if (el.listbox.hidden && el.input.value) openList(el.input.value); });
+subjectCombobox({
+  input: el.input, listbox: el.listbox, subjects: () => state.subjects, chosen: () => new Set(state.chips.map(subjectOf)),
+  choose: (subject) => setChips(withChip(state.chips, { name: subject.name, level: subject.level, unit: null, grade: "" })),
+});
 el.degreeForm.addEventListener("submit", addDegree);
 el.clearAll.addEventListener("click", () => { setChips([]); el.input.focus(); });
 el.clearFilters.addEventListener("click", () => { setFilters({}); $(`filter-${FILTERS[0].key}`).focus(); });
