@@ -200,6 +200,78 @@ def test_a_half_loaded_version_is_invisible_and_a_failing_batch_removes_the_earl
     store.load(CATALOGUE[:1], version_id="half")  # the id is free again
 
 
+def crashed_load(monkeypatch, store, version_id: str) -> None:
+    """Leave a version half-written and loading, as a loader killed between two writes does: it never cleans up."""
+    fail_on(monkeypatch, store, cypher.CREATE_COMBINATIONS, lambda _params: True)
+    monkeypatch.setattr(store, "_delete_nodes", lambda _id: None)
+    with pytest.raises(GraphError, match="injected"):
+        store.load(CATALOGUE, source=f"{version_id}.csv", version_id=version_id)
+    monkeypatch.undo()
+
+
+def test_a_version_left_loading_by_a_crash_is_listed_as_unfinished_and_purged_with_all_its_nodes(store, monkeypatch):
+    active = store.activate(store.load(CATALOGUE).id)
+    crashed_load(monkeypatch, store, "crashed")
+    assert [v.id for v in store.versions()] == [active.id]
+    [loading] = store.unfinished_versions()
+    assert (loading.id, loading.source, loading.programmes, loading.active, loading.status) == (
+        "crashed", "crashed.csv", 3, False, "loading")
+    assert datetime.fromisoformat(loading.created).utcoffset().total_seconds() == 0
+    assert count(store, "Programme", "crashed") == 3  # what a crash leaves behind
+
+    store.purge("crashed")
+    for label in VERSION_LABELS:
+        assert count(store, label, "crashed") == 0
+    assert catalogue_nodes(store, "crashed") == 0 and store.unfinished_versions() == []
+    assert store.active_version() == active.id and store.programmes(active.id) == CATALOGUE
+    with pytest.raises(CatalogueNotFound):
+        store.purge("crashed")
+    store.load(CATALOGUE[:1], version_id="crashed")  # the id is free again
+
+
+def test_purge_refuses_finished_versions_and_unknown_ids(store):
+    ready = store.load(CATALOGUE)
+    active = store.activate(store.load(CATALOGUE).id)
+    for version in (ready, active):
+        with pytest.raises(CatalogueConflict, match="is ready, not unfinished"):
+            store.purge(version.id)
+    with pytest.raises(CatalogueNotFound):
+        store.purge("never-loaded")
+    assert {v.id for v in store.versions()} == {ready.id, active.id}
+    assert store.programmes(ready.id) == CATALOGUE and store.active_version() == active.id
+
+
+def test_a_delete_a_crash_left_half_done_is_listed_as_unfinished_and_purged(store, monkeypatch):
+    version = store.load(CATALOGUE, source="old.csv")
+    fail_on(monkeypatch, store, cypher.DELETE_BATCH.format(label="Programme"), lambda _params: True)
+    with pytest.raises(GraphError, match="injected"):
+        store.delete(version.id)
+    monkeypatch.undo()
+    assert store.versions() == [] and [(v.id, v.status) for v in store.unfinished_versions()] == [
+        (version.id, "deleting")]
+    store.purge(version.id)
+    assert store.unfinished_versions() == [] and catalogue_nodes(store, version.id) == 0
+    for label in VERSION_LABELS:
+        assert count(store, label, version.id) == 0
+
+
+def test_a_loader_still_writing_a_version_being_purged_can_never_make_it_ready(store, monkeypatch):
+    """A slow loader outlives the grace period: the purge marks its version first, so the load fails and leaves
+    nothing, instead of finishing a version whose nodes are being deleted."""
+    def purge_starts(_params) -> bool:
+        assert store.run(cypher.MARK_PURGING, {"id": "slow"}, write=True) == [["slow"]]
+        return False
+
+    fail_on(monkeypatch, store, cypher.CREATE_COMBINATIONS, purge_starts)
+    with pytest.raises(CatalogueIncomplete, match="purged while it loaded"):
+        store.load(CATALOGUE, version_id="slow")
+    monkeypatch.undo()
+    assert store.versions() == [] and store.unfinished_versions() == []
+    for label in VERSION_LABELS:
+        assert count(store, label, "slow") == 0
+    assert catalogue_nodes(store, "slow") == 0
+
+
 ELEVEN = [programme(f"p{i:02d}", mandatory=["Mathematics (CSEC)"]) for i in range(11)]
 
 

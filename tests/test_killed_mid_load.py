@@ -1,5 +1,6 @@
 """A graph server killed in the middle of a load: the load fails with GraphUnavailable, and after a restart the
-previous active version is still the one served, whole, with no trace of the half-written one in any listing."""
+previous active version is still the one served, whole, with no trace of the half-written one in any listing; a purge
+removes its id and nodes."""
 import os
 import signal
 import threading
@@ -28,6 +29,7 @@ def test_a_server_killed_mid_load_keeps_the_previous_version_active(kind, tmp_pa
     try:
         store = open_store(settings_of(server))
         active = store.activate(store.load(kept, source="kept").id).id
+        spare = store.load(kept, source="spare").id
         failure: list[BaseException] = []
 
         def load_big():
@@ -56,7 +58,15 @@ def test_a_server_killed_mid_load_keeps_the_previous_version_active(kind, tmp_pa
     try:
         store = open_store(settings_of(restarted))
         assert store.active_version() == active
-        assert [v.id for v in store.versions()] == [active]  # the half-written version is never listed
+        assert [v.id for v in store.versions()] == [spare, active]  # the half-written version is never listed
+        store.delete(spare)  # an inactive version restored from disk can be deleted (FalkorDB: NOT c.active)
+        assert [v.id for v in store.versions()] == [active]
+        # ... but its id and nodes linger, loading, until a purge removes them.
+        assert [(v.id, v.status) for v in store.unfinished_versions()] == [("big", "loading")]
+        assert written(store, "big") > 0
+        store.purge("big")
+        assert store.unfinished_versions() == [] and written(store, "big") == 0
+        assert store.run("MATCH (n) WHERE n.catalogue = $id OR n.id = $id RETURN count(n)", {"id": "big"}) == [[0]]
         assert Snapshot.build(active, store.programmes(active)).version == active
         assert store.programmes(active) == kept
         # The next load of the same catalogue works as if nothing had happened.

@@ -14,7 +14,8 @@ is met by a GPA at least that. `not_counted` lists the keys of the subjects, as 
 unit counts leave out. Programmes also keep their schemes as JSON text (`schemes`), which is how whole programmes are
 read back; versions loaded before schemes existed have the v1 text lists instead, and are read as one scheme.
 A version's `status` goes 'loading' -> 'ready' -> 'deleting'; only a ready one is listed, activated or read, and a
-reader checks it again after its last page, with the count and the checksum of what it read.
+reader checks it again after its last page, with the count and the checksum of what it read. A version a crash left
+'loading' (or 'deleting') is purged: marked 'deleting' first, so its loader, if it still runs, cannot make it ready.
 
 Dialect differences between Neo4j 5.26 (official driver 6) and FalkorDB 4.16 (`falkordb` client), each tested in
 tests/test_graph_store.py on both graphs:
@@ -51,6 +52,9 @@ tests/test_graph_store.py on both graphs:
 - Arithmetic and text: integer overflow is an error on Neo4j and wraps on FalkorDB; `toString(1.0)` is '1.0' on
   Neo4j and '1.000000' on FalkorDB; FalkorDB has no temporal types (`datetime()` is unknown). The queries do no
   arithmetic on stored values and format nothing: `created` is ISO 8601 text made in Python.
+- Indexed booleans: once FalkorDB 4.16 has restored a graph from its append-only file (a restart), an equality with
+  false on the indexed `Catalogue.active` (`c.active = false`) matches no node, while `NOT c.active` and
+  `c.active = true` match as they should (tests/test_killed_mid_load.py); the queries say `NOT c.active`.
 - FalkorDB cannot nest a pattern comprehension inside another; the queries use OPTIONAL MATCH and aggregation.
 - Transactions: every `run` is one transaction on both. Neo4j's driver retries a write's transient failure (a
   deadlock, a leader switch) for up to the timeout; reads are asked once (auto-commit), as on FalkorDB, which runs
@@ -121,7 +125,12 @@ MATCH (subject:Subject {key: option.subject}) WHERE subject.catalogue = $id
 CREATE (c)-[:OPTION {ref: option.ref, gpa: option.gpa}]->(subject)
 """
 
-MARK_READY = "MATCH (c:Catalogue {id: $id}) SET c.status = 'ready' RETURN c {.*} AS catalogue"
+# Only a version still loading becomes ready: one purged meanwhile (see MARK_PURGING) stays gone.
+MARK_READY = """
+MATCH (c:Catalogue {id: $id}) WHERE c.status = 'loading'
+SET c.status = 'ready'
+RETURN c {.*} AS catalogue
+"""
 
 # One write: the target must exist and be ready, or nothing changes.
 ACTIVATE = """
@@ -133,7 +142,15 @@ RETURN target {.*} AS catalogue
 
 # One write, before any node goes: an inactive version stops being ready, so no reader starts or finishes on it.
 MARK_DELETING = """
-MATCH (c:Catalogue {id: $id}) WHERE c.status IN ['ready', 'deleting'] AND c.active = false
+MATCH (c:Catalogue {id: $id}) WHERE c.status IN ['ready', 'deleting'] AND NOT c.active
+SET c.status = 'deleting'
+RETURN c.id
+"""
+
+# A version left unfinished (a crashed loader or delete, or one still running) is marked in one write, before any node
+# goes: a loader still writing it can no longer make it ready.
+MARK_PURGING = """
+MATCH (c:Catalogue {id: $id}) WHERE c.status IN ['loading', 'deleting'] AND NOT c.active
 SET c.status = 'deleting'
 RETURN c.id
 """
@@ -144,6 +161,11 @@ DELETE_CATALOGUE = "MATCH (c:Catalogue {id: $id}) DELETE c"
 VERSIONS = """
 MATCH (c:Catalogue) WHERE c.status = 'ready'
 RETURN c {.*} AS catalogue ORDER BY c.created DESC
+"""
+
+UNFINISHED_VERSIONS = """
+MATCH (c:Catalogue) WHERE c.status IN ['loading', 'deleting']
+RETURN c {.*} AS catalogue ORDER BY c.created
 """
 
 ACTIVE_VERSION = "MATCH (c:Catalogue) WHERE c.active = true RETURN c.id"

@@ -45,6 +45,8 @@ class CypherStore(GraphStore):
         try:
             self._write_version(version_id, programmes, rows)
             ready = self.run(cypher.MARK_READY, {"id": version_id}, write=True)
+            if not ready:
+                raise CatalogueIncomplete(f"catalogue {version_id!r} was purged while it loaded")
         except BaseException:
             self._delete_nodes(version_id)
             raise
@@ -98,6 +100,15 @@ class CypherStore(GraphStore):
         self._delete_nodes(version_id)
         self._written()
 
+    def purge(self, version_id: str) -> None:
+        if not self.run(cypher.MARK_PURGING, {"id": version_id}, write=True):
+            rows = self.run(cypher.CATALOGUE, {"id": version_id})
+            if not rows:
+                raise CatalogueNotFound(f"no catalogue {version_id!r}")
+            raise CatalogueConflict(f"catalogue {version_id!r} is {rows[0][0].get('status')}, not unfinished")
+        self._delete_nodes(version_id)
+        self._written()
+
     def _delete_nodes(self, version_id: str) -> None:
         for label in cypher.VERSION_LABELS:
             query = cypher.DELETE_BATCH.format(label=label)
@@ -114,6 +125,9 @@ class CypherStore(GraphStore):
 
     def versions(self) -> list[CatalogueVersion]:
         return [_version(row[0]) for row in self.run(cypher.VERSIONS)]
+
+    def unfinished_versions(self) -> list[CatalogueVersion]:
+        return [_version(row[0]) for row in self.run(cypher.UNFINISHED_VERSIONS)]
 
     def active_version(self) -> str | None:
         rows = self.run(cypher.ACTIVE_VERSION)
@@ -155,7 +169,7 @@ class CypherStore(GraphStore):
 
 def _version(props: dict) -> CatalogueVersion:
     return CatalogueVersion(props["id"], props["created"], props.get("source", ""), props["programmes"],
-                            bool(props.get("active")))
+                            bool(props.get("active")), props.get("status", "ready"))
 
 
 def _edge(ref: SubjectRef) -> dict:

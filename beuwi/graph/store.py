@@ -42,6 +42,7 @@ class CatalogueVersion:
     source: str
     programmes: int
     active: bool
+    status: str = "ready"  # or "loading", "deleting": unfinished, listed only by unfinished_versions()
 
 
 class GraphStore(ABC):
@@ -68,6 +69,16 @@ class GraphStore(ABC):
     @abstractmethod
     def versions(self) -> list[CatalogueVersion]:
         """Every complete version, newest first."""
+
+    @abstractmethod
+    def unfinished_versions(self) -> list[CatalogueVersion]:
+        """Every version still loading or deleting, oldest first: being written or deleted now, or left half-done by
+        a crash (never listed, activated or read)."""
+
+    @abstractmethod
+    def purge(self, version_id: str) -> None:
+        """Remove an unfinished version and all its nodes (CatalogueNotFound if there is none, CatalogueConflict for a
+        ready one). Marked first, in one write, so that a loader still writing it can never make it ready."""
 
     @abstractmethod
     def active_version(self) -> str | None:
