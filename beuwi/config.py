@@ -23,6 +23,8 @@ DEFAULTS = {
     "ADMIN_CORS_ORIGINS": "http://127.0.0.1:8080,http://localhost:8080",  # the dashboard's origins (beuwi serve site)
     "ADMIN_TOKEN": "",  # local mode: the admin bearer token; empty: generate one under the data dir
     "ADMIN_EMAILS": "",  # firebase mode: comma-separated emails allowed in without the admin claim
+    "FOUR_EYES": 0,  # 1: an upload must be activated (or scheduled) by someone other than who uploaded it
+    "SCHEDULE_CHECK_SECONDS": 5.0,  # how often each admin process looks for due scheduled activations
     "FIREBASE_PROJECT": "demo-beuwi",  # Firebase project id (a demo- id only works against the emulators)
     "FIREBASE_BUCKET": "",  # Storage bucket; empty: <project>.appspot.com
     "FIREBASE_API_KEY": "",  # the project's Web API key, for the dashboard's email sign-in (public, not a secret)

@@ -12,6 +12,7 @@ import sys
 import time
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
+from functools import partial
 from typing import Callable, Iterator, Mapping
 
 import click
@@ -163,7 +164,8 @@ def serve_admin(settings: dict, *, host: str, port: int, workers: int, threads: 
     with graph_for_workers(settings) as graph:
         if settings["BACKEND"] == "local":
             local_token(settings)  # generated (and shown) once here, not by each worker
-        run(create_app, settings, host=host, port=port, workers=workers, threads=threads, banner=[
+        admin_app = partial(create_app, scheduler=True)  # built by each worker after the fork: one scheduler each
+        run(admin_app, settings, host=host, port=port, workers=workers, threads=threads, banner=[
             f"BeUWI admin API: http://{host}:{port}/api/uploads  (backend {settings['BACKEND']}, graph {graph['GRAPH_URI']})",
         ])
 

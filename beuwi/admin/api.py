@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import json
 import logging
 
 from flask import Blueprint, Response, current_app, g, request, send_file
@@ -73,7 +74,40 @@ def get_errors(upload_id: str):
 @bp.post("/uploads/<upload_id>/activate")
 @needs(PUBLISHER)
 def activate_upload(upload_id: str):
-    return no_store(uploads.activate(stores(), upload_id, g.user.name).as_dict())
+    """No body or `{}`: activate now; `{"at": "<ISO 8601 with offset>"}`: schedule it."""
+    body = activation_body()
+    four_eyes = bool(current_app.config["FOUR_EYES"])
+    if "at" not in body:
+        return no_store(uploads.activate(stores(), upload_id, g.user.name, four_eyes=four_eyes).as_dict())
+    record = uploads.schedule(stores(), upload_id, body["at"], g.user.name, four_eyes=four_eyes)
+    return no_store(record.as_dict(), 202)
+
+
+def activation_body() -> dict:
+    """What an activation request sends: {} (also for no body), or {"at": ...}."""
+    raw = request.get_data(cache=False)
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise uploads.InvalidActivation('send no body to activate now, or a JSON object {"at": "<ISO 8601 time '
+                                        'with its UTC offset>"} to schedule') from None
+    if not isinstance(body, dict):
+        kind = ("an array" if isinstance(body, list) else "null" if body is None
+                else f"the value {raw[:40].decode(errors='replace')!r}")
+        raise uploads.InvalidActivation(f'the body must be a JSON object ({{}} or {{"at": ...}}), not {kind}')
+    unknown = sorted(set(body) - {"at"})
+    if unknown:
+        raise uploads.InvalidActivation(f"unknown fields {', '.join(map(repr, unknown))[:200]}: only \"at\" is "
+                                        "accepted")
+    return body
+
+
+@bp.delete("/uploads/<upload_id>/schedule")
+@needs(PUBLISHER)
+def cancel_schedule(upload_id: str):
+    return no_store(uploads.cancel_schedule(stores(), upload_id, g.user.name).as_dict())
 
 
 @bp.delete("/uploads/<upload_id>")
@@ -119,6 +153,16 @@ def not_found(exc):
 @bp.errorhandler(uploads.UploadConflict)
 def conflict(exc):
     return error(409, str(exc))
+
+
+@bp.errorhandler(uploads.FourEyes)
+def four_eyes(exc):
+    return error(403, str(exc), rule="four-eyes")
+
+
+@bp.errorhandler(uploads.InvalidActivation)
+def invalid_activation(exc):
+    return error(400, str(exc))
 
 
 @bp.errorhandler(StoreError)

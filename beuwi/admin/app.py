@@ -13,6 +13,7 @@ from beuwi import http_json
 
 from .api import bp
 from .auth import firebase_verifier, local_token, token_verifier
+from .schedule import Scheduler
 from .uploads import Stores
 
 MULTIPART_OVERHEAD = 64 * 1024
@@ -29,6 +30,7 @@ class Admin:
             raise ValueError(f"BEUWI_BACKEND={backend!r}: use one of {', '.join(BACKENDS)}")
         self._stores: Stores | None = config.get("ADMIN_STORES")
         self.verify = self._verifier(backend)
+        self.scheduler = Scheduler(lambda: self.stores, float(config["SCHEDULE_CHECK_SECONDS"]))
 
     def _verifier(self, backend: str):
         if backend == "firebase":
@@ -66,14 +68,18 @@ def _firebase():
 BACKENDS = {"local": _local, "firebase": _firebase}  # the one place a backend is chosen
 
 
-def create_app(test_config: Mapping | None = None) -> Flask:
+def create_app(test_config: Mapping | None = None, *, scheduler: bool = False) -> Flask:
+    """The admin app; with `scheduler` its process also runs the scheduler thread (each `beuwi serve admin`
+    worker does, tests ask for it)."""
     app = Flask(__name__)
     app.config.from_mapping(config.from_env())
     if test_config is not None:
         app.config.from_mapping(test_config)
     # Room for the multipart envelope; the file itself is checked against MAX_UPLOAD_BYTES exactly.
     app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_UPLOAD_BYTES"]) + MULTIPART_OVERHEAD
-    app.extensions["beuwi.admin"] = Admin(app.config)
+    app.extensions["beuwi.admin"] = admin = Admin(app.config)
+    if scheduler:
+        admin.scheduler.start()
     http_json.init_app(app)
     # The dashboard is a static site on another origin; the bearer token travels in Authorization, and downloads
     # name their file in Content-Disposition, which a cross-origin page can only read when it is exposed.

@@ -6,6 +6,7 @@ FIRESTORE_EMULATOR_HOST / STORAGE_EMULATOR_HOST / FIREBASE_AUTH_EMULATOR_HOST va
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import asdict
 
 import firebase_admin
@@ -78,12 +79,14 @@ class FirebaseFileStore(FileStore):
 
 
 class FirestoreMetadataStore(MetadataStore):
-    """Uploads in `<prefix>_uploads` (document id = upload id), the audit log in `<prefix>_audit`."""
+    """Uploads in `<prefix>_uploads` (document id = upload id), the audit log in `<prefix>_audit`, leases in
+    `<prefix>_locks` (document id = lease name)."""
 
     def __init__(self, app: firebase_admin.App, prefix: str = "beuwi", timeout: float = TIMEOUT):
         self._db = firestore.client(app)
         self._uploads = self._db.collection(f"{prefix}_uploads")
         self._audit = self._db.collection(f"{prefix}_audit")
+        self._locks = self._db.collection(f"{prefix}_locks")
         self._timeout = timeout
 
     @classmethod
@@ -121,12 +124,62 @@ class FirestoreMetadataStore(MetadataStore):
             for snapshot in active.get(transaction=transaction, timeout=timeout):
                 if snapshot.id != upload_id:
                     transaction.update(snapshot.reference, {"active": False})
-            transaction.update(target, {"active": True, "activated_at": activated_at, "activated_by": activated_by})
+            transaction.update(target, {"active": True, "activated_at": activated_at, "activated_by": activated_by,
+                                        "scheduled_at": None, "scheduled_by": None})
 
         try:
             switch(self._db.transaction())
         except BACKEND_ERRORS as exc:
             raise StoreError(f"metadata store: cannot activate {upload_id!r}: {exc}") from exc
+
+    def set_schedule(self, upload_id: str, at: str | None, by: str | None) -> None:
+        try:
+            self._call(f"schedule upload {upload_id!r}", self._uploads.document(upload_id).update,
+                       {"scheduled_at": at, "scheduled_by": by})
+        except StoreError as exc:
+            if isinstance(exc.__cause__, google_errors.NotFound):
+                raise NotFound(f"no upload {upload_id!r}") from exc
+            raise
+
+    def due(self, at: str) -> list[Upload]:
+        # An inequality on a string matches only strings, so uploads without a schedule (null) never do.
+        query = self._uploads.where(filter=FieldFilter("scheduled_at", "<=", at)).order_by("scheduled_at")
+        return [_upload(s.to_dict()) for s in self._call("read the schedules", query.get)]
+
+    def acquire(self, name: str, owner: str, seconds: float) -> bool:
+        lease = self._locks.document(name)
+        timeout = self._timeout
+
+        @firestore.transactional
+        def take(transaction) -> bool:
+            held = lease.get(transaction=transaction, timeout=timeout).to_dict()
+            now = time.time()
+            if held and held["owner"] != owner and held["expires"] >= now:
+                return False
+            transaction.set(lease, {"owner": owner, "expires": now + seconds})
+            return True
+
+        try:
+            return take(self._db.transaction())
+        except ValueError:  # the transaction kept losing to concurrent ones: someone else is taking it
+            return False
+        except BACKEND_ERRORS as exc:
+            raise StoreError(f"metadata store: cannot take the lease {name!r}: {exc}") from exc
+
+    def release(self, name: str, owner: str) -> None:
+        lease = self._locks.document(name)
+        timeout = self._timeout
+
+        @firestore.transactional
+        def give_up(transaction) -> None:
+            held = lease.get(transaction=transaction, timeout=timeout).to_dict()
+            if held and held["owner"] == owner:
+                transaction.delete(lease)
+
+        try:
+            give_up(self._db.transaction())
+        except (ValueError, *BACKEND_ERRORS) as exc:  # it expires by itself
+            raise StoreError(f"metadata store: cannot release the lease {name!r}: {exc}") from exc
 
     def remove(self, upload_id: str) -> None:
         self._call(f"remove upload {upload_id!r}", self._uploads.document(upload_id).delete)

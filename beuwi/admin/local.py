@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import time
 from pathlib import Path
 
 from .stores import AuditEntry, FileStore, MetadataStore, NotFound, StoreError, Upload
@@ -49,6 +50,7 @@ FIELDS = tuple(Upload.__dataclass_fields__)
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS uploads ({", ".join(FIELDS)}, PRIMARY KEY (id));
 CREATE TABLE IF NOT EXISTS audit (at, who, action, upload_id, detail);
+CREATE TABLE IF NOT EXISTS locks (name PRIMARY KEY, owner, expires);
 """
 
 
@@ -89,11 +91,48 @@ class SqliteMetadataStore(MetadataStore):
 
     def mark_active(self, upload_id: str, activated_at: str, activated_by: str) -> None:
         self.get(upload_id)
-        # One statement, so the switch is atomic.
-        self._run("UPDATE uploads SET active = (id = ?), "
-                  "activated_at = CASE WHEN id = ? THEN ? ELSE activated_at END, "
-                  "activated_by = CASE WHEN id = ? THEN ? ELSE activated_by END",
-                  (upload_id, upload_id, activated_at, upload_id, activated_by))
+        # One statement, so the switch (and the end of its schedule) is atomic.
+        self._run("UPDATE uploads SET active = (id = :id), "
+                  "activated_at = CASE WHEN id = :id THEN :at ELSE activated_at END, "
+                  "activated_by = CASE WHEN id = :id THEN :by ELSE activated_by END, "
+                  "scheduled_at = CASE WHEN id = :id THEN NULL ELSE scheduled_at END, "
+                  "scheduled_by = CASE WHEN id = :id THEN NULL ELSE scheduled_by END",
+                  {"id": upload_id, "at": activated_at, "by": activated_by})
+
+    def set_schedule(self, upload_id: str, at: str | None, by: str | None) -> None:
+        self.get(upload_id)
+        self._run("UPDATE uploads SET scheduled_at = ?, scheduled_by = ? WHERE id = ?", (at, by, upload_id))
+
+    def due(self, at: str) -> list[Upload]:
+        rows = self._run(f"SELECT {', '.join(FIELDS)} FROM uploads WHERE scheduled_at <= ? "
+                         "ORDER BY scheduled_at, id", (at,))
+        return [_upload(r) for r in rows]
+
+    def acquire(self, name: str, owner: str, seconds: float) -> bool:
+        # BEGIN IMMEDIATE takes SQLite's write lock before the read, so two processes cannot both see it free.
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    held = self._db.execute("SELECT owner, expires FROM locks WHERE name = ?", (name,)).fetchone()
+                    now = time.time()
+                    free = held is None or held[0] == owner or held[1] < now
+                    if free:
+                        self._db.execute("INSERT OR REPLACE INTO locks VALUES (?, ?, ?)", (name, owner, now + seconds))
+                    self._db.execute("COMMIT")
+                    return free
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+            except sqlite3.OperationalError as exc:
+                if "locked" in str(exc):  # another process kept the database busy past the timeout
+                    return False
+                raise StoreError(f"metadata store: {exc}") from exc
+            except sqlite3.Error as exc:
+                raise StoreError(f"metadata store: {exc}") from exc
+
+    def release(self, name: str, owner: str) -> None:
+        self._run("DELETE FROM locks WHERE name = ? AND owner = ?", (name, owner))
 
     def remove(self, upload_id: str) -> None:
         self._run("DELETE FROM uploads WHERE id = ?", (upload_id,))

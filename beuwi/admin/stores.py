@@ -47,7 +47,7 @@ class Upload:
 class AuditEntry:
     at: str  # UTC ISO 8601
     who: str
-    action: str  # "upload", "activate", "delete", "activate-failed"
+    action: str  # "upload", "activate", "activate-failed", "activate-refused", "schedule", "delete", ... (README)
     upload_id: str
     detail: str = ""
 
@@ -83,7 +83,25 @@ class MetadataStore(ABC):
 
     @abstractmethod
     def mark_active(self, upload_id: str, activated_at: str, activated_by: str) -> None:
-        """Record that this upload is the active one and no other is."""
+        """Record that this upload is the active one and no other is, and, in the same write, that its pending
+        schedule (if any) is done, so a schedule can never fire after its upload was made active."""
+
+    @abstractmethod
+    def set_schedule(self, upload_id: str, at: str | None, by: str | None) -> None:
+        """Record a pending scheduled activation (UTC ISO 8601), or clear it with None; NotFound if no such upload."""
+
+    @abstractmethod
+    def due(self, at: str) -> list[Upload]:
+        """The uploads whose schedule is at or before `at` (UTC ISO 8601), soonest first."""
+
+    @abstractmethod
+    def acquire(self, name: str, owner: str, seconds: float) -> bool:
+        """Take (or, for its owner, extend) the lease `name` for `seconds` in one conditional write; False while
+        another owner holds an unexpired one. Every process and machine sharing the store sees the same lease."""
+
+    @abstractmethod
+    def release(self, name: str, owner: str) -> None:
+        """Give the lease up if `owner` still holds it."""
 
     @abstractmethod
     def remove(self, upload_id: str) -> None: ...
