@@ -38,6 +38,7 @@ class Site:
     engine: str
     admin: str
     admin_token: str  # local backend only
+    data: Path  # the data dir, for the CLI (e.g. `beuwi admin token create`)
 
 
 @contextmanager
@@ -63,7 +64,7 @@ def dev_site(data: Path, env: dict, admin_token: str = "", seed: Path = SAMPLE) 
                     if process.poll() is not None or time.monotonic() > deadline:
                         pytest.fail(f"beuwi dev did not start:\n{(data / 'dev.log').read_text()[-3000:]}", pytrace=False)
                     time.sleep(0.2)
-        yield Site(f"http://127.0.0.1:{static}/", f"http://127.0.0.1:{engine}", f"http://127.0.0.1:{admin}", admin_token)
+        yield Site(f"http://127.0.0.1:{static}/", f"http://127.0.0.1:{engine}", f"http://127.0.0.1:{admin}", admin_token, data)
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -135,11 +136,44 @@ def search_url(site: Site, subjects=(), **params) -> str:
     return site.url + "search/" + ("?" + urllib.parse.urlencode(pairs, quote_via=urllib.parse.quote) if pairs else "")
 
 
-def sign_in(page, site: Site) -> None:
-    """Sign in to the dashboard with the admin token, as `make run` users do."""
+def changed_sample(folder: Path) -> Path:
+    """The sample catalogue as a registrar's next edit: Civil and Electrical Engineering gone, Aerospace Engineering
+    new, Mechanical Engineering asking one more CSEC pass; the other 99 programmes as they were."""
+    import csv
+
+    with SAMPLE.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    kept = [dict(r) for r in rows if r["code"] not in {"ENG-BSC-CIVIL", "ENG-BSC-ELEC"}]
+    mech = next(r for r in kept if r["code"] == "ENG-BSC-MECH")
+    mech["csec_passes"] = str(int(mech["csec_passes"]) + 1)
+    aero = dict(next(r for r in kept if r["code"] == "ENG-BSC-CHEM"), code="ENG-BSC-AERO",
+                programme="Aerospace Engineering", url="https://example.edu/programmes/eng-bsc-aero")
+    path = folder / "sample-changed.csv"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows([*kept, aero])
+    return path
+
+
+CHANGED_SENTENCE = ("Activating this upload will add 1 programme, remove 2 and change the requirements of 1. "
+                    "99 programmes stay as they are.")
+
+
+def role_token(site: Site, name: str, role: str) -> str:
+    """A named token of that role, made as an administrator would: `beuwi admin token create NAME --role ROLE`."""
+    made = subprocess.run([sys.executable, "-m", "beuwi.cli", "admin", "token", "create", name, "--role", role,
+                           "--data-dir", str(site.data)], capture_output=True, text=True, timeout=60,
+                          env={k: v for k, v in os.environ.items() if not k.startswith("BEUWI_")})
+    assert made.returncode == 0, made.stderr
+    return made.stdout.strip()
+
+
+def sign_in(page, site: Site, token: str = "") -> None:
+    """Sign in to the dashboard with the admin token (or another person's), as `make run` users do."""
     from playwright.sync_api import expect
 
     page.goto(site.url + "admin/")
-    page.get_by_test_id("token").fill(site.admin_token)
+    page.get_by_test_id("token").fill(token or site.admin_token)
     page.get_by_test_id("signin-button").click()
     expect(page.get_by_test_id("uploads-table")).to_be_visible()

@@ -3,13 +3,16 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import uuid
 import urllib.request
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
-from tests.browser import ROOT, SCREENSHOTS, dev_site, screenshot, sign_in
+from tests.browser import (CHANGED_SENTENCE, ROOT, SCREENSHOTS, changed_sample, dev_site, role_token, screenshot,
+                           sign_in)
 from tests.emulators import BUCKET, PROJECT, sign_up
 from tests.emulators import sign_in as id_token
 
@@ -23,9 +26,11 @@ EMPTY = ROOT / "uploads" / "broken" / "empty.csv"
 REGISTRAR, PASSWORD = "registrar@example.edu", "correct horse battery"
 
 
-def admin_call(site, method, path):
-    request = urllib.request.Request(site.admin + path, method=method,
-                                     headers={"Authorization": f"Bearer {site.admin_token}"})
+def admin_call(site, method, path, body=None):
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(site.admin + path, method=method, data=data,
+                                     headers={"Authorization": f"Bearer {site.admin_token}",
+                                              **({"Content-Type": "application/json"} if data else {})})
     with urllib.request.urlopen(request, timeout=30) as response:
         return json.load(response)
 
@@ -410,3 +415,221 @@ def test_firebase_admin_signs_in_uploads_activates_rolls_back_and_deletes(fireba
     page.get_by_test_id("sign-out").click()
     expect(page.get_by_test_id("email")).to_be_visible()
     assert page.evaluate("sessionStorage.length") == 0
+
+
+# ---------- issue 13: who is signed in, what an upload changes, trying it, scheduling it, the audit log ----------
+
+@pytest.fixture
+def changed(site, page, tmp_path, sample_restored):
+    """Signed in as the publisher `admin`, with the changed copy of the sample uploaded (deleted at the end)."""
+    sign_in(page, site)
+    upload_id = upload(page, changed_sample(tmp_path))
+    yield upload_id
+    current = {u["id"]: u for u in admin_call(site, "GET", "/api/uploads")["uploads"]}.get(upload_id)
+    if current and not current["active"]:
+        if current.get("scheduled_at"):
+            admin_call(site, "DELETE", f"/api/uploads/{upload_id}/schedule")
+        admin_call(site, "DELETE", f"/api/uploads/{upload_id}")
+
+
+def test_the_publisher_is_named_and_may_do_everything(site, page, sample_restored):
+    sign_in(page, site)
+    note = page.get_by_test_id("role-note")
+    expect(note.get_by_test_id("me-name")).to_have_text("admin")
+    expect(note.get_by_test_id("me-role")).to_have_text("publisher")
+    expect(page.get_by_test_id("file-input")).to_be_attached()
+    assert page.get_by_test_id("file-input").get_attribute("accept").split(",")[:2] == [".csv", ".xlsx"]
+
+
+def test_a_viewer_sees_no_upload_activate_schedule_or_delete_control(site, page, sample_restored):
+    sign_in(page, site, role_token(site, f"viola-{uuid.uuid4().hex[:6]}", "viewer"))
+    expect(page.get_by_test_id("me-role")).to_have_text("viewer")
+    expect(page.get_by_test_id("upload-row").first).to_be_visible()
+    expect(page.get_by_test_id("file-input")).to_be_hidden()
+    for control in ("activate", "schedule", "delete", "cancel-schedule", "result-activate"):
+        expect(page.get_by_test_id(control)).to_have_count(0)
+    expect(page.get_by_test_id("audit-entry").first).to_be_visible()  # a viewer reads the audit log
+
+
+def test_an_editor_uploads_and_deletes_but_does_not_activate(site, page, sample_restored):
+    sign_in(page, site, role_token(site, f"eddie-{uuid.uuid4().hex[:6]}", "editor"))
+    expect(page.get_by_test_id("me-role")).to_have_text("editor")
+    mine = upload(page, ROW_ERRORS)
+    expect(row(page, mine).get_by_test_id("review")).to_be_visible()
+    for control in ("activate", "schedule", "result-activate"):
+        expect(page.get_by_test_id(control)).to_have_count(0)
+    confirmed(page, mine, "delete")
+    expect(row(page, mine)).to_have_count(0)
+
+
+def test_what_an_upload_changes_before_it_is_activated(site, page, changed):
+    diff = admin_call(site, "GET", f"/api/uploads/{changed}/diff?against=active")
+    assert (len(diff["added"]), len(diff["removed"]), len(diff["changed"]), diff["unchanged"]) == (1, 2, 1, 99)
+
+    row(page, changed).get_by_test_id("review").click()
+    dialog = page.get_by_test_id("diff-dialog")
+    expect(dialog.get_by_test_id("diff-summary")).to_have_text(CHANGED_SENTENCE)
+    expect(dialog.get_by_test_id("diff-against")).to_contain_text(f"Compared with the active upload {diff['against']}")
+    added, removed, changes = (dialog.get_by_test_id(t) for t in ("diff-added", "diff-removed", "diff-changed"))
+    expect(added.get_by_test_id("diff-programme")).to_be_hidden()  # one click away
+    added.locator("summary").click()
+    expect(added.get_by_test_id("diff-programme")).to_have_text(re.compile("^Aerospace Engineering"))
+    removed.locator("summary").press("Enter")  # and a key away
+    assert [removed.get_by_test_id("diff-programme").nth(i).get_attribute("data-programme-id") for i in range(2)] == \
+        [p["id"] for p in diff["removed"]]
+    changes.locator("summary").click()
+    field = changes.locator('[data-testid=diff-field][data-field="csec_passes"]')
+    before, after = diff["changed"][0]["fields"][0]["before"], diff["changed"][0]["fields"][0]["after"]
+    expect(field).to_have_text(f"CSEC passes: {before} → becomes {after}")  # the arrow, and the words it stands for
+    expect(field.get_by_test_id("diff-before")).to_have_text(str(before))
+    expect(field.get_by_test_id("diff-after")).to_have_text(str(after))
+    screenshot(page, "admin-diff.png")
+
+    # The confirm step says the same numbers; cancelling leaves the catalogue as it was.
+    dialog.get_by_test_id("diff-activate").click()
+    confirm_dialog = page.get_by_test_id("confirm-dialog")
+    expect(confirm_dialog).to_contain_text(CHANGED_SENTENCE)
+    page.get_by_test_id("confirm-cancel").click()
+    assert engine_programmes(site) == 102
+    confirmed(page, changed, "activate")
+    expect(page.get_by_test_id("status")).to_have_text(f"Activated {changed}: students now see 101 programmes.")
+    expect_engine_programmes(site, page, 101)
+
+
+def test_try_an_upload_as_a_student(site, page, changed):
+    row(page, changed).get_by_test_id("try").click()
+    dialog = page.get_by_test_id("preview-dialog")
+    expect(dialog).to_contain_text(f"Try {changed} as a student")
+    box = dialog.get_by_test_id("preview-input")
+    expect(box).to_be_enabled()
+    for typed in ("english a", "mathem", "biology (csec", "chemistry (csec", "spanish"):
+        box.fill(typed)
+        expect(dialog.locator("[role=option]").first).to_be_visible()
+        box.press("Enter")
+    chips = dialog.get_by_test_id("chip")
+    expect(chips).to_have_count(5)
+    refs = [chips.nth(i).get_attribute("data-subject") for i in range(5)]
+    assert refs[0] == "English A (CSEC)"
+    expected = admin_call(site, "POST", f"/api/uploads/{changed}/search", {"subjects": refs})
+    cards = dialog.get_by_test_id("programme-card")
+    expect(cards).to_have_count(len(expected["eligible"]))
+    shown = {cards.nth(i).get_attribute("data-programme-id") for i in range(cards.count())}
+    assert shown == {p["id"] for p in expected["eligible"]}
+    near = dialog.get_by_test_id("near-miss")
+    expect(near).to_have_count(len(expected["near_misses"]))
+    listed = shown | {near.nth(i).get_attribute("data-programme-id") for i in range(near.count())}
+    assert "ENG-BSC-CIVIL" not in listed  # this upload's catalogue (Civil Engineering is gone), not the active one
+    expect(dialog.get_by_test_id("eligible-count")).to_have_text(f"{len(expected['eligible'])} programmes")
+    screenshot(page, "admin-try.png")
+
+    # A suggestion adds its subject, as on the student page.
+    if expected["suggestions"]:
+        dialog.get_by_test_id("suggestion").first.click()
+        expect(chips).to_have_count(6)
+    page.get_by_test_id("preview-close").click()
+    expect(dialog).to_be_hidden()
+
+
+def test_schedule_cancel_and_watch_it_fire(site, browser, sample_restored, tmp_path):
+    """A registrar in Barbados (UTC-4) schedules in local time; the request carries the offset, the row counts down,
+    cancelling stops it, and a schedule seconds ahead activates on its own while the page watches."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, timezone_id="America/Barbados")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    errors = []
+    page.on("pageerror", lambda error: errors.append(error))
+    sign_in(page, site)
+    changed = upload(page, changed_sample(tmp_path))
+
+    def schedule(seconds):
+        when = datetime.now(timezone(timedelta(hours=-4))).replace(microsecond=0) + timedelta(seconds=seconds)
+        row(page, changed).get_by_test_id("schedule").click()
+        dialog = page.get_by_test_id("schedule-dialog")
+        expect(dialog.get_by_test_id("schedule-diff")).to_have_text(CHANGED_SENTENCE)
+        expect(dialog).to_contain_text("America/Barbados")
+        dialog.get_by_test_id("schedule-at").fill(when.strftime("%Y-%m-%dT%H:%M:%S"))
+        with page.expect_request(lambda r: r.url.endswith("/activate") and r.method == "POST") as sent:
+            dialog.get_by_test_id("schedule-ok").click()
+        assert sent.value.post_data_json == {"at": when.isoformat()}  # "2026-12-02T03:04:05-04:00"
+        expect(dialog).to_be_hidden()
+        return when
+
+    schedule(3600)
+    scheduled = row(page, changed).get_by_test_id("scheduled")
+    expect(scheduled.get_by_test_id("countdown")).to_have_text(re.compile(r"^in (59 min \d\d s|1 h 00 min)$"))
+    expect(scheduled).to_contain_text("scheduled by admin")
+    expect(row(page, changed).get_by_test_id("activate")).to_have_count(0)
+    expect(row(page, changed).get_by_test_id("delete")).to_have_count(0)
+    screenshot(page, "admin-scheduled.png")
+    scheduled.get_by_test_id("cancel-schedule").click()
+    expect(page.get_by_test_id("status")).to_have_text(f"Cancelled the scheduled activation of {changed}.")
+    expect(row(page, changed).get_by_test_id("scheduled")).to_have_count(0)
+    assert admin_call(site, "GET", f"/api/uploads/{changed}")["scheduled_at"] is None
+
+    schedule(8)
+    expect(row(page, changed).get_by_test_id("countdown")).to_have_text(re.compile(r"^in \d s$"))
+    expect(row(page, changed).get_by_test_id("active-badge")).to_be_visible(timeout=45_000)
+    expect(page.get_by_test_id("status")).to_have_text(
+        f"Activated {changed} on schedule: students now see 101 programmes.", timeout=20_000)
+    expect_engine_programmes(site, page, 101)
+    entries = page.get_by_test_id("audit-entry")
+    expect(entries.first.get_by_test_id("audit-action")).to_have_text("activated on schedule")
+    actions = [entries.nth(i).get_attribute("data-action") for i in range(4)]
+    assert actions == ["activate-scheduled", "schedule", "schedule-cancel", "schedule"]
+    context.close()
+    assert not errors, errors
+
+
+def test_the_audit_log_says_who_did_what_when(site, page, sample_restored):
+    sign_in(page, site)
+    mine = upload(page, ROW_ERRORS)
+    confirmed(page, mine, "delete")
+    entries = page.get_by_test_id("audit-entry")
+    expect(entries.first).to_have_attribute("data-action", "delete")
+    first, second = entries.nth(0), entries.nth(1)
+    expect(first).to_contain_text(f"admin deleted {mine}")
+    expect(second).to_contain_text(f"admin uploaded {mine}")
+    api = admin_call(site, "GET", "/api/audit")["entries"][0]
+    expect(first.locator("time")).to_have_attribute("datetime", api["at"])
+
+
+def test_templates_download(site, page):
+    sign_in(page, site)
+    with page.expect_download() as info:
+        page.get_by_test_id("template-csv").click()
+    header = Path(info.value.path()).read_text(encoding="utf-8-sig").splitlines()[0]
+    assert header.startswith("code,programme,faculty")
+    with page.expect_download() as info:
+        page.get_by_test_id("template-xlsx").click()
+    assert Path(info.value.path()).read_bytes()[:2] == b"PK"  # a zip: an Office Open XML workbook
+
+
+def test_phone_shows_the_new_parts_without_sideways_scrolling(site, page, changed):
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()
+    expect(row(page, changed).get_by_test_id("review")).to_be_visible()
+    fits = lambda: page.evaluate("document.documentElement.scrollWidth") <= 390  # noqa: E731
+    assert fits()
+    row(page, changed).get_by_test_id("review").click()
+    dialog = page.get_by_test_id("diff-dialog")
+    for block in ("diff-added", "diff-removed", "diff-changed"):
+        dialog.get_by_test_id(block).locator("summary").click()
+    expect(dialog.get_by_test_id("diff-field")).to_be_visible()
+    assert dialog.evaluate("d => d.scrollWidth <= d.clientWidth")
+    screenshot(page, "admin-phone-diff.png")
+    dialog.get_by_test_id("diff-close").click()
+
+    row(page, changed).get_by_test_id("try").click()
+    preview = page.get_by_test_id("preview-dialog")
+    preview.get_by_test_id("preview-input").fill("english a")
+    preview.get_by_test_id("preview-input").press("Enter")
+    expect(preview.get_by_test_id("answer-summary")).to_be_visible()
+    assert preview.evaluate("d => d.scrollWidth <= d.clientWidth")
+    screenshot(page, "admin-phone-try.png")
+    page.get_by_test_id("preview-close").click()
+
+    row(page, changed).get_by_test_id("schedule").click()
+    expect(page.get_by_test_id("schedule-ok")).to_be_in_viewport()
+    page.get_by_test_id("schedule-cancel").click()
+    page.get_by_test_id("audit").scroll_into_view_if_needed()
+    assert fits()

@@ -1,7 +1,11 @@
-// Programme Admin Dashboard: sign in, upload catalogue CSVs, read their row errors, activate, roll back, delete.
-// Talks only to the admin API named by /config.js (and asks the engine what students see). No build step.
+// Programme Admin Dashboard: sign in, upload catalogues (CSV or Excel), read their row errors, review what each
+// changes, try it as a student, activate now or on a schedule, roll back, delete, and read the audit log; each as the
+// signed-in person's role allows (GET /api/me). Talks only to the admin API named by /config.js (and asks the engine
+// what students see and which subjects exist). No build step.
 
-import { h, plural } from "../shared/dom.js";
+import { fill, h, plural } from "../shared/dom.js";
+import { againstText, diffNodes, diffSentence } from "./diff.js";
+import { studentPreview } from "./preview.js";
 
 const CONFIG = window.BEUWI_CONFIG || {};
 const ADMIN = String(CONFIG.admin || "").replace(/\/+$/, "");
@@ -22,12 +26,20 @@ const els = {
   confirm: $("confirm"), confirmTitle: $("confirm-title"), confirmBody: $("confirm-body"), confirmOk: $("confirm-ok"),
   errors: $("errors"), errorsTitle: $("errors-title"), errorsSummary: $("errors-summary"), errorsRows: $("errors-rows"),
   errorsLoading: $("errors-loading"), errorsNone: $("errors-none"), errorsDownload: $("errors-download"),
+  roleNote: $("role-note"), uploadCard: $("upload-card"), audit: $("audit"), auditEmpty: $("audit-empty"), auditMore: $("audit-more"),
+  diff: $("diff"), diffTitle: $("diff-title"), diffAgainst: $("diff-against"), diffBody: $("diff-body"), diffActions: $("diff-actions"),
+  schedule: $("schedule"), scheduleForm: $("schedule-form"), scheduleTitle: $("schedule-title"), scheduleDiff: $("schedule-diff"),
+  scheduleAt: $("schedule-at"), scheduleZone: $("schedule-zone"), scheduleError: $("schedule-error"),
+  preview: $("preview"), previewTitle: $("preview-title"), previewLead: $("preview-lead"),
 };
 const errorsTable = document.querySelector("[data-testid=errors-table]");
 
 let session = readSession();
+let me = null;        // GET /api/me: {name, role, may: {upload, delete, activate, schedule}}
 let uploads = [];
 let highlight = null; // the id of the upload just made, marked in the table
+let audit = [], auditAll = false;
+const AUDIT_SHOWN = 20;
 
 /* ---------- small helpers ---------- */
 
@@ -37,31 +49,10 @@ function readableTime(iso) {
   return Number.isNaN(date.getTime()) ? String(iso || "") : dateFormat.format(date);
 }
 
-/** RFC 4180 CSV: quoted fields may hold commas, doubled quotes and line breaks. */
-function parseCsv(text) {
-  const rows = [];
-  let row = [], field = "", quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') { field += '"'; i++; }
-      else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ",") { row.push(field); field = ""; }
-    else if (c === "\n" || c === "\r") {
-      if (c === "\r" && text[i + 1] === "\n") i++;
-      row.push(field); rows.push(row); row = []; field = "";
-    } else field += c;
-  }
-  if (field !== "" || row.length) { row.push(field); rows.push(row); }
-  return rows;
-}
-
 /* ---------- session and API calls ---------- */
 
 class ApiError extends Error {
-  constructor(message, status) { super(message); this.status = status; }
+  constructor(message, status, body = {}) { super(message); this.status = status; this.body = body; }
 }
 
 function readSession() {
@@ -128,8 +119,8 @@ async function freshToken() {
 async function errorFrom(response) {
   const text = await response.text().catch(() => "");
   try {
-    const message = JSON.parse(text).error;
-    if (message) return new ApiError(message, response.status);
+    const body = JSON.parse(text);
+    if (body.error) return new ApiError(body.error, response.status, body);
   } catch { /* not JSON */ }
   return new ApiError(`the admin API answered HTTP ${response.status}`, response.status);
 }
@@ -139,7 +130,9 @@ async function api(path, options = {}, retried = false) {
   const token = await freshToken();
   let response;
   try {
-    response = await fetch(ADMIN + path, { ...options, cache: "no-store", headers: { Authorization: `Bearer ${token}` } });
+    const headers = { Authorization: `Bearer ${token}`, ...(options.json ? { "Content-Type": "application/json" } : {}) };
+    const body = options.json ? JSON.stringify(options.json) : options.body;
+    response = await fetch(ADMIN + path, { ...options, body, cache: "no-store", headers });
   } catch {
     throw new ApiError(`Cannot reach the admin API at ${ADMIN || "(not configured)"}; is it running?`, 0);
   }
@@ -188,7 +181,8 @@ async function signIn(event) {
       if (!els.token.value.trim()) throw new ApiError("Enter the admin token.", 400);
       saveSession({ kind: "token", token: els.token.value.trim() });
     }
-    await loadUploads(); // proves the credentials: 401 or 403 lands in the catch
+    await loadMe(); // proves the credentials: 401 or 403 lands in the catch
+    await loadUploads();
     els.password.value = "";
     els.token.value = "";
     showDashboard();
@@ -203,6 +197,7 @@ async function signIn(event) {
 
 function signOut(message = "") {
   saveSession(null);
+  me = null;
   uploads = [];
   els.uploadsBody.replaceChildren();
   hideStatus();
@@ -217,6 +212,22 @@ function showDashboard() {
   els.signedInAs.hidden = false;
   els.signedInAs.textContent = session.kind === "firebase" ? session.email : "Signed in with token";
   els.main.focus({ preventScroll: true });
+}
+
+const ROLE_CAN = {
+  viewer: "you can read the uploads, what each changes, their errors and the audit log, and try them as a student",
+  editor: "you can also upload catalogues and delete inactive ones; a publisher activates them",
+  publisher: "you can upload, activate, schedule and roll back catalogues",
+};
+
+/** Who is signed in and what their role lets them do; the controls it does not allow are left out. */
+async function loadMe() {
+  me = await apiJson("/api/me");
+  els.signedInAs.textContent = me.name;
+  fill(els.roleNote, "Signed in as ", h("strong", { dataset: { testid: "me-name" } }, me.name), " with the ",
+    h("strong", { dataset: { testid: "me-role" } }, me.role), " role: ", ROLE_CAN[me.role] || "", ".");
+  els.roleNote.hidden = false;
+  els.uploadCard.hidden = !me.may.upload;
 }
 
 /** Any call that finds the session gone sends the user back to the sign-in form, saying why. */
@@ -252,10 +263,12 @@ async function loadUploads() {
   }
   renderUploads();
   checkEngine();
+  loadAudit();
 }
 
 async function refresh() {
   try {
+    if (!me) await loadMe();
     await loadUploads();
     return true;
   } catch (error) {
@@ -302,12 +315,18 @@ function downloadIcon() {
 function uploadRow(upload) {
   const failedRead = upload.status === "failed";
   const idLabel = `upload ${upload.id}`;
-  const main = [], files = []; // state changes, then the files: two groups that wrap as units
+  const usable = !failedRead && upload.programmes > 0;
+  const may = me?.may || {};
+  const main = [], files = []; // state changes and reviews, then the files: two groups that wrap as units
+  const button = (testid, label, text, onclick, kind = "btn-secondary") =>
+    h("button", { type: "button", class: `btn ${kind}`, dataset: { testid }, "aria-label": `${label} ${idLabel}`, onclick }, text);
   if (upload.active) main.push(h("span", { class: "active-note" }, "Serving students"));
-  else if (!failedRead && upload.programmes > 0) {
-    main.push(h("button", { type: "button", class: "btn btn-primary", dataset: { testid: "activate" },
-      "aria-label": `Activate ${idLabel}`, onclick: () => activate(upload) }, "Activate"));
+  else if (usable && !upload.scheduled_at) {
+    if (may.activate) main.push(button("activate", "Activate", "Activate", () => activate(upload), "btn-primary"));
+    if (may.schedule) main.push(button("schedule", "Schedule the activation of", "Schedule", () => scheduleActivation(upload)));
   }
+  if (usable && !upload.active) main.push(button("review", "What activating changes:", "Changes", () => showDiff(upload)));
+  if (usable) main.push(button("try", "Try as a student:", "Try it", () => tryUpload(upload)));
   if (upload.errors > 0) {
     main.push(h("button", { type: "button", class: "btn btn-secondary", dataset: { testid: "view-errors" },
       "aria-label": `View the errors of ${idLabel}`, onclick: () => showErrors(upload) }, "View errors"));
@@ -323,7 +342,7 @@ function uploadRow(upload) {
       onclick: () => download(filePath(upload, "errors"), `${upload.id}-errors.csv`) },
       downloadIcon(), "Errors"),
   );
-  if (!upload.active) {
+  if (!upload.active && !upload.scheduled_at && may.delete) {
     files.push(h("button", { type: "button", class: "btn btn-danger-outline", dataset: { testid: "delete" },
       "aria-label": `Delete ${idLabel}`, onclick: () => remove(upload) }, "Delete"));
   }
@@ -337,7 +356,9 @@ function uploadRow(upload) {
     h("td", { dataset: { label: "Created" } },
       h("span", { class: "status-cell" },
         h("time", { class: "created", datetime: upload.created, title: upload.created }, readableTime(upload.created)),
-        upload.uploaded_by && h("span", { class: "by" }, `by ${upload.uploaded_by}`))),
+        upload.uploaded_by && h("span", { class: "by" }, `by ${upload.uploaded_by}`),
+        upload.active && upload.activated_at && h("span", { class: "by", dataset: { testid: "activated" } },
+          `activated ${readableTime(upload.activated_at)}${upload.activated_by ? ` by ${upload.activated_by}` : ""}`))),
     h("td", { dataset: { label: "Read status" } },
       h("span", { class: "status-cell" },
         h("span", { class: `badge ${failedRead ? "badge-failed" : "badge-ok"}`, dataset: { testid: "read-status" } },
@@ -347,6 +368,7 @@ function uploadRow(upload) {
     h("td", { class: "num", dataset: { label: "Errors", testid: "errors" } },
       h("span", { class: upload.errors ? "errors-some" : "errors-none" }, upload.errors.toLocaleString())),
     h("td", { class: "cell-actions", dataset: { label: "Actions" } }, h("div", { class: "actions" },
+      upload.scheduled_at ? scheduleNote(upload) : null,
       main.length ? h("div", { class: "action-group action-main" }, main) : null,
       h("div", { class: "action-group action-files" }, files))),
   );
@@ -405,12 +427,32 @@ function confirmAction({ title, body, ok, danger = false }) {
   });
 }
 
+/** What activating `upload` changes, or null (with the reason said) when the admin API cannot tell. */
+async function diffOf(upload) {
+  try {
+    return await apiJson(`${filePath(upload, "diff")}?against=active`);
+  } catch (error) {
+    if (error.status === 401) throw error;
+    return { failed: error.message };
+  }
+}
+
+const diffLine = (diff) => (diff.failed ? `What it changes could not be worked out: ${diff.failed}.` : diffSentence(diff));
+
 async function activate(upload) {
   const current = uploads.find((u) => u.active);
   const older = current && upload.created < current.created;
+  let diff;
+  try {
+    diff = await diffOf(upload);
+  } catch (error) {
+    failed(error, `Activating ${upload.id}`);
+    return;
+  }
   const ok = await confirmAction({
     title: older ? `Roll back to ${upload.id}?` : `Activate ${upload.id}?`,
     body: [
+      diffLine(diff),
       `Students will see the ${plural(upload.programmes, "programme")} of ${upload.filename} within a few seconds.`,
       current ? `${current.id} (${plural(current.programmes, "programme")}) stops being served; you can activate it again at any time.`
               : "It replaces the catalogue the student page serves now.",
@@ -433,6 +475,202 @@ async function activate(upload) {
     failed(error, `Activating ${upload.id}`);
     refresh();
   }
+}
+
+/* ---------- what an upload changes ---------- */
+
+async function showDiff(upload) {
+  els.diffTitle.textContent = `What activating ${upload.id} changes`;
+  els.diffAgainst.textContent = upload.filename;
+  fill(els.diffBody, h("p", { class: "muted", text: "Working out the changes…" }));
+  fill(els.diffActions,
+    h("button", { type: "button", class: "btn btn-secondary", dataset: { testid: "diff-try" },
+      onclick: () => { els.diff.close(); tryUpload(upload); } }, "Try as a student"),
+    me?.may.activate && !upload.scheduled_at ? h("button", { type: "button", class: "btn btn-primary", dataset: { testid: "diff-activate" },
+      onclick: () => { els.diff.close(); activate(upload); } }, "Activate…") : null,
+    h("button", { type: "button", class: "btn btn-secondary", dataset: { testid: "diff-close" }, onclick: () => els.diff.close() }, "Close"));
+  els.diff.showModal();
+  $("diff-close-x").focus();
+  try {
+    const diff = await apiJson(`${filePath(upload, "diff")}?against=active`);
+    els.diffAgainst.textContent = `${upload.filename}. ${againstText(diff)}`;
+    fill(els.diffBody, diffNodes(diff));
+  } catch (error) {
+    els.diff.close();
+    failed(error, `Comparing ${upload.id}`);
+  }
+}
+
+/* ---------- try as a student ---------- */
+
+let showPreview = null;
+
+async function tryUpload(upload) {
+  showPreview ||= studentPreview($("preview-host"), {
+    subjects: async () => {
+      const response = await fetch(`${ENGINE}/api/subjects`, { headers: { Accept: "application/json" } });
+      if (!response.ok) throw await errorFrom(response);
+      return response.json();
+    },
+    search: (id, subjects) => apiJson(`/api/uploads/${encodeURIComponent(id)}/search`, { method: "POST", json: { subjects } }),
+  });
+  els.previewTitle.textContent = `Try ${upload.id} as a student`;
+  els.previewLead.textContent = upload.active
+    ? `${upload.filename}: the catalogue students see now.`
+    : `${upload.filename}: what students would see once it is active. Students cannot see it yet.`;
+  els.preview.showModal();
+  await showPreview(upload);
+}
+
+/* ---------- scheduled activation ---------- */
+
+/** "2026-12-02T09:00:00-04:00": a local date and time with this browser's offset, as the admin API wants it. */
+function isoWithOffset(date) {
+  const pad = (n) => String(Math.abs(n)).padStart(2, "0");
+  const offset = -date.getTimezoneOffset();
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:`
+    + `${pad(date.getMinutes())}:${pad(date.getSeconds())}${offset < 0 ? "-" : "+"}${pad(Math.trunc(offset / 60))}:${pad(offset % 60)}`;
+}
+
+/** The value a datetime-local input shows for a Date, in local time. */
+const localInput = (date) => isoWithOffset(date).slice(0, 16);
+
+async function scheduleActivation(upload) {
+  els.scheduleTitle.textContent = `Schedule the activation of ${upload.id}`;
+  els.scheduleZone.textContent = Intl.DateTimeFormat().resolvedOptions().timeZone || "local time";
+  els.scheduleError.hidden = true;
+  els.scheduleAt.removeAttribute("aria-invalid");
+  const soon = new Date(Date.now() + 60 * 60_000);
+  soon.setMinutes(0, 0, 0);
+  els.scheduleAt.value = localInput(soon);
+  els.scheduleAt.min = localInput(new Date());
+  els.scheduleDiff.textContent = "Working out the changes…";
+  els.schedule.returnValue = "";
+  els.schedule.showModal();
+  els.scheduleAt.focus();
+  diffOf(upload).then((diff) => { els.scheduleDiff.textContent = diffLine(diff); }, () => { els.scheduleDiff.textContent = ""; });
+  els.scheduleForm.onsubmit = async (event) => {
+    if (event.submitter?.value !== "confirm") return;  // Cancel closes the dialog
+    event.preventDefault();
+    const at = els.scheduleAt.value ? new Date(els.scheduleAt.value) : null;
+    const problem = !at || Number.isNaN(at.getTime()) ? "Choose a date and a time."
+      : at.getTime() <= Date.now() ? "Choose a time in the future." : "";
+    if (!problem) {
+      try {
+        const done = await apiJson(`/api/uploads/${encodeURIComponent(upload.id)}/activate`,
+          { method: "POST", json: { at: isoWithOffset(at) } });
+        els.schedule.close();
+        await loadUploads();
+        setStatus("ok", `Scheduled ${done.id} to be activated ${readableTime(done.scheduled_at)}.`);
+        return;
+      } catch (error) {
+        if (error.status === 401) { els.schedule.close(); failed(error); return; }
+        els.scheduleError.textContent = error.message;
+      }
+    } else els.scheduleError.textContent = problem;
+    els.scheduleError.hidden = false;
+    els.scheduleAt.setAttribute("aria-invalid", "true");
+    els.scheduleAt.focus();
+  };
+}
+
+/** "in 2 h 05 min", "in 4 min 09 s", "in 12 s", "due now". */
+function countdown(ms) {
+  if (ms <= 0) return "due now";
+  const s = Math.floor(ms / 1000), d = Math.floor(s / 86400), hr = Math.floor((s % 86400) / 3600);
+  const min = Math.floor((s % 3600) / 60), sec = s % 60, two = (n) => String(n).padStart(2, "0");
+  if (d) return `in ${d} d ${hr} h`;
+  if (hr) return `in ${hr} h ${two(min)} min`;
+  return min ? `in ${min} min ${two(sec)} s` : `in ${sec} s`;
+}
+
+function scheduleNote(upload) {
+  return h("div", { class: "schedule-note", dataset: { testid: "scheduled" } },
+    h("span", {}, "Activates ", h("time", { datetime: upload.scheduled_at, dataset: { testid: "scheduled-at" } }, readableTime(upload.scheduled_at)),
+      " (", h("span", { role: "timer", dataset: { testid: "countdown", due: upload.scheduled_at } },
+        countdown(Date.parse(upload.scheduled_at) - Date.now())), ")",
+      upload.scheduled_by ? ` · scheduled by ${upload.scheduled_by}` : ""),
+    me?.may.schedule ? h("button", { type: "button", class: "btn btn-secondary btn-small", dataset: { testid: "cancel-schedule" },
+      "aria-label": `Cancel the scheduled activation of upload ${upload.id}`, onclick: () => cancelSchedule(upload) }, "Cancel schedule") : null);
+}
+
+async function cancelSchedule(upload) {
+  try {
+    await api(`${filePath(upload, "schedule")}`, { method: "DELETE" });
+    await loadUploads();
+    setStatus("ok", `Cancelled the scheduled activation of ${upload.id}.`);
+  } catch (error) {
+    failed(error, `Cancelling the schedule of ${upload.id}`);
+    refresh();
+  }
+}
+
+let watching = false;  // a due schedule being waited for
+
+/** Each second: the countdowns move; once one is due, the list is reloaded until the admin app has activated it. */
+function tick() {
+  const timers = [...document.querySelectorAll("[data-testid=countdown]")];
+  for (const timer of timers) timer.textContent = countdown(Date.parse(timer.dataset.due) - Date.now());
+  const due = uploads.find((u) => u.scheduled_at && Date.parse(u.scheduled_at) <= Date.now());
+  if (due && !watching) watchSchedule(due.id);
+}
+
+async function watchSchedule(id) {
+  watching = true;
+  try {
+    for (let i = 0; i < 60 && session; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      await loadUploads();
+      const now = uploads.find((u) => u.id === id);
+      if (!now?.scheduled_at) {
+        if (now?.active) {
+          const seen = await waitForEngine(id);
+          setStatus("ok", `Activated ${id} on schedule${seen ? `: students now see ${plural(seen.programmes, "programme")}` : ""}.`);
+        }
+        return;
+      }
+    }
+  } catch (error) {
+    failed(error, "Reloading the uploads");
+  } finally {
+    watching = false;
+  }
+}
+
+/* ---------- audit log ---------- */
+
+const ACTIONS = {
+  upload: "uploaded", activate: "activated", "activate-failed": "tried to activate (it failed)",
+  "activate-refused": "was refused activating", schedule: "scheduled the activation of",
+  "schedule-cancel": "cancelled the scheduled activation of", "activate-scheduled": "activated on schedule",
+  delete: "deleted", "delete-refused": "was refused deleting", repair: "repaired the record of", purge: "purged the crashed load",
+};
+
+async function loadAudit() {
+  try {
+    audit = (await apiJson("/api/audit")).entries;
+  } catch (error) {
+    fill(els.audit);
+    els.auditEmpty.textContent = `The audit log could not be loaded: ${error.message}`;
+    els.auditEmpty.hidden = false;
+    return;
+  }
+  renderAudit();
+}
+
+function renderAudit() {
+  const shown = auditAll ? audit : audit.slice(0, AUDIT_SHOWN);
+  fill(els.audit, shown.map((e) => h("li", { class: "audit-entry", dataset: { testid: "audit-entry", action: e.action } },
+    h("time", { class: "audit-at", datetime: e.at, title: e.at }, readableTime(e.at)),
+    h("span", { class: "audit-what" },
+      h("strong", { dataset: { testid: "audit-who" } }, e.who), " ",
+      h("span", { dataset: { testid: "audit-action" } }, ACTIONS[e.action] || e.action), " ",
+      e.upload_id ? h("span", { class: "mono", dataset: { testid: "audit-upload" } }, e.upload_id) : null),
+    e.detail ? h("span", { class: "audit-detail muted", dataset: { testid: "audit-detail" } }, e.detail) : null)));
+  els.auditEmpty.textContent = "Nothing has happened yet.";
+  els.auditEmpty.hidden = audit.length > 0;
+  els.auditMore.hidden = auditAll || audit.length <= AUDIT_SHOWN;
+  els.auditMore.textContent = `Show all ${audit.length.toLocaleString()} entries`;
 }
 
 async function remove(upload) {
@@ -481,26 +719,22 @@ async function showErrors(upload) {
   els.errors.showModal();
   $("errors-close").focus();
   try {
-    const [header = [], ...rows] = parseCsv(await (await api(filePath(upload, "errors"))).text());
-    const at = (name, fallback) => (header.indexOf(name) >= 0 ? header.indexOf(name) : fallback);
-    const cols = { row: at("row", 0), column: at("column", 1), value: at("value", 2), message: at("message", 3) };
-    // The server wrote "'" before any cell a spreadsheet would run as a formula (or that starts with that quote).
-    const shown = (cell) => (/^'[=+\-@\t\r']/.test(cell ?? "") ? cell.slice(1) : cell ?? "");
-    const filled = rows.filter((r) => r.some((cell) => cell !== "")).map((r) => r.map(shown));
-    els.errorsRows.replaceChildren(...filled.map((r) => h("tr", { dataset: { testid: "error-row" } },
-      h("td", { class: "num", dataset: { label: "Row", testid: "error-line" } }, r[cols.row] ?? ""),
-      h("td", { class: "column", dataset: { label: "Column", testid: "error-column" } }, r[cols.column] ?? ""),
-      h("td", { class: r[cols.value] ? "value" : "value value-empty", dataset: { label: "Value", testid: "error-value" } },
-        r[cols.value] || "(empty)"),
-      h("td", { dataset: { label: "Problem", testid: "error-message" } }, r[cols.message] ?? ""),
+    const body = await apiJson(filePath(upload, "errors.json"));
+    els.errorsRows.replaceChildren(...body.errors.map((e) => h("tr", { dataset: { testid: "error-row" } },
+      h("td", { class: "num", dataset: { label: "Row", testid: "error-line" } }, e.row == null ? "" : String(e.row)),
+      h("td", { class: "column", dataset: { label: "Column", testid: "error-column" } }, e.column ?? ""),
+      h("td", { class: e.value ? "value" : "value value-empty", dataset: { label: "Value", testid: "error-value" } },
+        e.value || "(empty)"),
+      h("td", { dataset: { label: "Problem", testid: "error-message" } }, e.message ?? ""),
     )));
-    errorsTable.hidden = filled.length === 0;
-    els.errorsNone.hidden = filled.length > 0;
-    // An upload keeps its first errors only (errors_kept) and counts them all (errors).
-    const listed = upload.errors > filled.length
-      ? `the first ${filled.length.toLocaleString()} of its ${plural(upload.errors, "error")} are listed (the CSV has the same)`
-      : `${plural(filled.length, "row")} left out`;
-    els.errorsSummary.textContent = `Upload ${upload.id}: ${listed}; the other ${plural(upload.programmes, "programme")} loaded. Fix these rows in the file and upload it again.`;
+    const listed = body.errors.length;
+    errorsTable.hidden = listed === 0;
+    els.errorsNone.hidden = listed > 0;
+    // An upload keeps its first errors only (kept) and counts them all (count).
+    const said = body.count > listed
+      ? `the first ${listed.toLocaleString()} of its ${plural(body.count, "error")} are listed (the CSV has the same)`
+      : `${plural(listed, "row")} left out`;
+    els.errorsSummary.textContent = `Upload ${upload.id}: ${said}; the other ${plural(upload.programmes, "programme")} loaded. Fix these rows in the file and upload it again.`;
   } catch (error) {
     els.errors.close();
     failed(error, "Loading the errors");
@@ -587,6 +821,10 @@ function showUploadResult(upload, failure = "", filename = "") {
         onclick: () => showErrors(upload) }, `View ${plural(upload.errors, "error")}`));
     }
     if (upload.programmes > 0) {
+      actions.push(h("button", { type: "button", class: "btn btn-secondary btn-small", dataset: { testid: "result-review" },
+        onclick: () => showDiff(upload) }, "See what it changes"));
+    }
+    if (upload.programmes > 0 && me?.may.activate) {
       actions.push(h("button", { type: "button", class: "btn btn-primary btn-small", dataset: { testid: "result-activate" },
         onclick: () => activate(upload) }, "Activate it"));
     }
@@ -629,6 +867,12 @@ function start() {
     if (await refresh()) setStatus("ok", `Refreshed: ${plural(uploads.length, "upload")}.`);
   });
   for (const id of ["errors-close", "errors-close-x"]) $(id).addEventListener("click", () => els.errors.close());
+  $("diff-close-x").addEventListener("click", () => els.diff.close());
+  for (const id of ["preview-close", "preview-close-x"]) $(id).addEventListener("click", () => els.preview.close());
+  $("template-csv").addEventListener("click", () => download("/api/template.csv", "catalogue-template.csv"));
+  $("template-xlsx").addEventListener("click", () => download("/api/template.xlsx", "catalogue-template.xlsx"));
+  els.auditMore.addEventListener("click", () => { auditAll = true; renderAudit(); els.audit.focus(); });
+  setInterval(tick, 1000);
   setUpDropZone();
   if (!ADMIN) {
     showSignIn("The admin API is not configured: /config.js must set BEUWI_CONFIG.admin.");
