@@ -1,6 +1,8 @@
 """The admin store contract on every backend (local files and SQLite; Firebase on the real emulators)."""
 import base64
 import json
+import threading
+import time
 import uuid
 
 import pytest
@@ -186,3 +188,52 @@ def test_records_from_before_errors_kept_read_as_keeping_every_error(settings, m
     newer = Upload(**{**upload("new", "2024-05-02T00:00:00Z").as_dict(), "errors": 5000, "errors_kept": 1000})
     metadata.add(newer)
     assert [(u.id, u.errors, u.errors_kept) for u in metadata.list()] == [("new", 5000, 1000), ("old", 1, 1)]
+
+
+def test_schedules_are_due_soonest_first_and_end_when_their_upload_is_made_active(metadata):
+    for n in range(3):
+        metadata.add(upload(f"s{n}", f"2024-05-0{n + 1}T00:00:00Z"))
+    metadata.set_schedule("s2", "2024-06-01T09:00:00.000000+00:00", "ana")
+    metadata.set_schedule("s0", "2024-06-01T08:00:00.000000+00:00", "bo")
+    assert metadata.due("2024-06-01T07:59:59.999999+00:00") == []
+    assert [(u.id, u.scheduled_by) for u in metadata.due("2024-06-01T09:00:00.000000+00:00")] == [("s0", "bo"),
+                                                                                                   ("s2", "ana")]
+    metadata.mark_active("s0", "2024-06-01T08:00:01Z", "bo")  # one write: active, and its schedule done
+    assert [(u.id, u.active, u.scheduled_at) for u in metadata.list()] == [
+        ("s2", False, "2024-06-01T09:00:00.000000+00:00"), ("s1", False, None), ("s0", True, None)]
+    metadata.set_schedule("s2", None, None)
+    assert metadata.due("9999") == []
+    with pytest.raises(NotFound):
+        metadata.set_schedule("nope", "2024-06-01T09:00:00.000000+00:00", "ana")
+
+
+def test_a_lease_has_one_owner_until_released_or_expired(settings, metadata):
+    other = BACKENDS[settings["BACKEND"]]()[1].from_settings(settings)  # another process's connection
+    assert metadata.acquire("activation", "a", 30)
+    assert not other.acquire("activation", "b", 30)
+    assert metadata.acquire("activation", "a", 30)  # its owner renews it
+    other.release("activation", "b")  # not b's to release
+    assert not other.acquire("activation", "b", 30)
+    metadata.release("activation", "a")
+    assert other.acquire("activation", "b", 0.5)
+    assert metadata.acquire("another", "a", 30)  # leases are independent
+    time.sleep(0.6)  # b was killed and never released it
+    assert metadata.acquire("activation", "a", 30)
+
+
+def test_of_many_processes_taking_a_free_lease_at_once_exactly_one_gets_it(settings):
+    contenders = [BACKENDS[settings["BACKEND"]]()[1].from_settings(settings) for _ in range(6)]
+    start = threading.Barrier(len(contenders))
+    won = []
+
+    def take(n, meta):
+        start.wait()
+        if meta.acquire("activation", f"owner-{n}", 30):
+            won.append(n)
+
+    threads = [threading.Thread(target=take, args=pair) for pair in enumerate(contenders)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(won) == 1
