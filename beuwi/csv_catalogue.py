@@ -1,5 +1,6 @@
 """Catalogue CSV format v2: one row per programme, or per scheme of entry of a programme with alternative routes,
-parsed with pandas into domain programmes and row errors. A v1 file is a v2 file without the newer columns."""
+parsed with pandas into domain programmes and row errors. A v1 file is a v2 file without the newer columns. An .xlsx
+workbook's sheet (beuwi.workbook) is read into the same table of text cells, so one set of row rules reads both."""
 from __future__ import annotations
 
 import csv
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from beuwi import workbook
 from beuwi.domain import Programme, Requirements, Scheme, SubjectError, SubjectList, parse_combination, requirement_ref
 from beuwi.domain.programme import uncounted_subject
 from beuwi.domain.text import excerpt
@@ -61,16 +63,17 @@ class CatalogueFileError(ValueError):
 
 
 def parse_catalogue(data: bytes, *, subjects: SubjectList | None = None, max_bytes: int = 10 * MB,
-                    keep_errors: int | None = None) -> ParsedCatalogue:
+                    keep_errors: int | None = None, filename: str = "") -> ParsedCatalogue:
     """Load every good programme and report every problem of every bad row, so one round of fixes is enough. With
     `keep_errors`, only the first that many errors are kept (a file of a million bad cells costs no more memory than
-    one of a thousand); every error is still counted."""
+    one of a thousand); every error is still counted. The file is CSV, or an .xlsx workbook by its content (or its
+    `filename`, which only sharpens the message when such a file cannot be read)."""
     subjects = subjects or SubjectList.default()
-    rows = _rows(data, max_bytes)
+    rows = _rows(data, max_bytes, filename)
     counting = subjects.without_suggestions()  # for errors past those kept: counted, never shown, so no close names
     catalogue = _Catalogue(keep_errors)
-    for number, cells in rows:
-        catalogue.add(_Row(number, cells, counting if catalogue.full else subjects))
+    for number, cells, problems in rows:
+        catalogue.add(_Row(number, cells, counting if catalogue.full else subjects, problems))
     return catalogue.parsed()
 
 
@@ -185,10 +188,27 @@ def _as_text(cell: str) -> str:
     return "'" + cell if cell.startswith((*FORMULA_STARTS, "'")) else cell
 
 
-def _rows(data: bytes, max_bytes: int) -> list[tuple[int, dict[str, str]]]:
-    """The non-blank data rows as (spreadsheet row number, cells of every format column), or a file-level error."""
+def _rows(data: bytes, max_bytes: int, filename: str) -> list[tuple[int, dict[str, str], dict[str, str]]]:
+    """The non-blank data rows as (spreadsheet row number, cells of every format column, the reader's problems by
+    column), or a file-level error."""
     if len(data) > max_bytes:
         raise CatalogueFileError(f"the file is {len(data) / MB:.3g} MB; the limit is {max_bytes / MB:.3g} MB")
+    if workbook.is_workbook(data, filename):
+        try:
+            sheet = workbook.read_sheet(data, max_bytes=max_bytes, filename=filename)
+        except workbook.WorkbookError as exc:
+            raise CatalogueFileError(str(exc)) from exc
+        if not sheet.rows:
+            raise CatalogueFileError("the sheet is empty")
+        numbers, cells = zip(*sheet.rows)
+        width = max(map(len, cells))
+        return _table(pd.DataFrame([row + [""] * (width - len(row)) for row in cells], index=numbers, dtype=str),
+                      sheet.problems)
+    return _table(_csv_table(data), {})
+
+
+def _csv_table(data: bytes) -> pd.DataFrame:
+    """The CSV's cells as text, indexed by the row numbers a spreadsheet shows."""
     if b"\x00" in data:
         raise CatalogueFileError("this is not a CSV file (it contains binary data)")
     text = _decode(data)
@@ -201,6 +221,11 @@ def _rows(data: bytes, max_bytes: int) -> list[tuple[int, dict[str, str]]]:
                             skip_blank_lines=False, skipinitialspace=True)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise CatalogueFileError(_parser_message(str(exc), skipped)) from exc
+    return frame.set_axis(frame.index + skipped + 1)
+
+
+def _table(frame: pd.DataFrame, problems: dict[tuple[int, int], str]) -> list[tuple[int, dict[str, str], dict]]:
+    """The rows of a table of text cells (a CSV's or a sheet's, indexed by row number) under its header row."""
     frame = frame.fillna("").apply(lambda column: column.str.replace(CONTROL, "", regex=True).str.strip())
     frame = frame[frame.astype(bool).any(axis=1)]
     header = [name.lower() for name in frame.iloc[0]]
@@ -214,8 +239,9 @@ def _rows(data: bytes, max_bytes: int) -> list[tuple[int, dict[str, str]]]:
         raise CatalogueFileError("the file has a header but no programme rows")
     position = {c: header.index(c) for c in COLUMNS if c in header}
     return [
-        (index + skipped + 1, {c: values[position[c]] if c in position else "" for c in COLUMNS})
-        for index, values in zip(frame.index[1:], frame.values[1:].tolist())
+        (number, {c: values[position[c]] if c in position else "" for c in COLUMNS},
+         {c: problems[number, i] for c, i in position.items() if (number, i) in problems})
+        for number, values in zip(frame.index[1:], frame.values[1:].tolist())
     ]
 
 
@@ -242,13 +268,13 @@ def _decode(data: bytes) -> str:
 class _Row:
     """One data row, collecting every problem it has before deciding whether it loads."""
 
-    def __init__(self, number: int, cells: dict[str, str], subjects: SubjectList):
+    def __init__(self, number: int, cells: dict[str, str], subjects: SubjectList, problems: dict[str, str]):
         self.number, self.subjects, self.errors = number, subjects, []
-        self.too_long = [column for column, text in cells.items() if len(text) > MAX_CELL_CHARS]
-        for column in self.too_long:
-            self.error(column, cells[column], f"a cell is at most {MAX_CELL_CHARS:,} characters; this one has "
-                                              f"{len(cells[column]):,}")
-        self.cells = {**cells, **dict.fromkeys(self.too_long, "")}  # nothing reads further into them
+        self.unread = {**{column: f"a cell is at most {MAX_CELL_CHARS:,} characters; this one has {len(text):,}"
+                          for column, text in cells.items() if len(text) > MAX_CELL_CHARS}, **problems}
+        for column, message in self.unread.items():
+            self.error(column, cells[column], message)
+        self.cells = {**cells, **dict.fromkeys(self.unread, "")}  # nothing reads further into them
 
     def error(self, column: str, value: str, message: str) -> None:
         self.errors.append(RowError(self.number, column, excerpt(value, MAX_SHOWN_CHARS), excerpt(message, MAX_SHOWN_CHARS)))
@@ -257,7 +283,7 @@ class _Row:
         """Read the programme's fields and the scheme this row gives, collecting every problem."""
         c = self.cells
         for column in REQUIRED:
-            if not c[column] and column not in self.too_long:
+            if not c[column] and column not in self.unread:
                 self.error(column, "", f"the {column} is missing")
         if c["code"] and not CODE.match(c["code"]):
             self.error("code", c["code"], "a code may use letters, digits, '-', '_' and '.' (at most 64 characters)")
