@@ -10,7 +10,7 @@ from flask import Blueprint, Response, current_app, g, request, send_file
 from beuwi.graph.store import GraphError
 from beuwi.http_json import error, no_store
 
-from . import uploads
+from . import row_errors, uploads
 from .roles import EDITOR, PUBLISHER, VIEWER, Forbidden, Unauthorized, guard, needs
 from .stores import NotFound, StoreError
 
@@ -67,6 +67,8 @@ def get_source(upload_id: str):
 @bp.get("/uploads/<upload_id>/errors")
 @needs(VIEWER)
 def get_errors(upload_id: str):
+    if request.accept_mimetypes.best_match(("text/csv", "application/json")) == "application/json":
+        return no_store(row_errors.answer(stores(), upload_id))
     data = uploads.read_file(stores(), upload_id, uploads.errors_name(upload_id))
     return _file(data, f"{upload_id}-errors.csv")
 
@@ -133,24 +135,24 @@ def _file(data: bytes, filename: str) -> Response:
     return response
 
 
-@bp.errorhandler(Unauthorized)
+@bp.app_errorhandler(Unauthorized)
 def unauthorized(exc):
     response = error(401, str(exc))
     response.headers["WWW-Authenticate"] = "Bearer"
     return response
 
 
-@bp.errorhandler(Forbidden)
+@bp.app_errorhandler(Forbidden)
 def forbidden(exc):
     return error(403, str(exc), **({"needs": exc.needs, "role": exc.role} if exc.needs else {}))
 
 
-@bp.errorhandler(NotFound)
+@bp.app_errorhandler(NotFound)
 def not_found(exc):
     return error(404, str(exc))
 
 
-@bp.errorhandler(uploads.UploadConflict)
+@bp.app_errorhandler(uploads.UploadConflict)
 def conflict(exc):
     return error(409, str(exc))
 
@@ -165,8 +167,8 @@ def invalid_activation(exc):
     return error(400, str(exc))
 
 
-@bp.errorhandler(StoreError)
-@bp.errorhandler(GraphError)
+@bp.app_errorhandler(StoreError)
+@bp.app_errorhandler(GraphError)
 def unavailable(exc):
     # The vendor's words (a driver's message, a query's text) are for the log, not for clients.
     log.warning("%s %s: %s: %s", request.method, request.path, type(exc).__name__, exc)

@@ -12,6 +12,7 @@ from beuwi.graph import open_store
 from beuwi import http_json
 
 from .api import bp
+from . import review
 from .auth import firebase_verifier, local_token, token_verifier
 from .schedule import Scheduler
 from .uploads import Stores
@@ -86,6 +87,7 @@ def create_app(test_config: Mapping | None = None, *, scheduler: bool = False) -
     Cors(app.config["ADMIN_CORS_ORIGINS"], "GET, POST, DELETE, OPTIONS", "Authorization, Content-Type",
          expose="Content-Disposition").init_app(app)
     app.register_blueprint(bp)
+    app.register_blueprint(review.bp)
 
     @app.get("/api/health")
     def health():

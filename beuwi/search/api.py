@@ -86,16 +86,21 @@ def search_get():
 
 @bp.post("/search")
 def search_post():
-    # Read whatever its Content-Type: a text/plain JSON body spares browsers a CORS preflight.
-    body = json_body()
-    if not isinstance(body, dict) or not isinstance(body.get("subjects"), list):
-        return error(400, 'the body must be a JSON object like {"subjects": ["Mathematics (CSEC)"]}')
-    subjects, current, started = body["subjects"], snapshot(), time.perf_counter()
+    subjects, current, started = subjects_sent(), snapshot(), time.perf_counter()
     key = tuple(subjects) if all(isinstance(s, str) for s in subjects) else None  # the subjects as sent
     answer = _cached_answer(current.version, key)
     response = json_bytes(answer or _new_answer(current, key, _refs(subjects)))
     response.cache_control.no_store = True
     return _server_timing(response, started, answer is not None)
+
+
+def subjects_sent() -> list:
+    """The subjects of a search body, as sent (the admin's preview of an upload reads them here too). Read whatever
+    its Content-Type: a text/plain JSON body spares browsers a CORS preflight."""
+    body = json_body()
+    if not isinstance(body, dict) or not isinstance(body.get("subjects"), list):
+        raise InvalidProfile('the body must be a JSON object like {"subjects": ["Mathematics (CSEC)"]}')
+    return body["subjects"]
 
 
 def _cached_answer(version: str, key: Hashable | None) -> bytes | None:
