@@ -80,9 +80,9 @@ def test_a_combination_by_its_option_set():
     sciences = "Biology (CAPE) | Chemistry (CAPE) | Physics (CAPE)"
     assert changes(rescheme(combinations=(combination(f"1 of {sciences}"),))) == [
         FieldChange("combination", "", f"2 of {sciences}", f"1 of {sciences}")]
-    assert changes(rescheme(combinations=(combination("2 of Biology (CAPE:II) | Chemistry (CAPE) | Physics (CAPE)"),
-                                          ))) == [
-        FieldChange("combination", "", f"2 of {sciences}", "2 of Biology (CAPE:II) | Chemistry (CAPE) | Physics (CAPE)")]
+    regraded = "2 of Biology (CAPE:II) | Chemistry (CAPE) | Physics (CAPE)"
+    assert changes(rescheme(combinations=(combination(regraded),))) == [
+        FieldChange("combination", "", f"2 of {sciences}", regraded)]
     extra = combination("1 of French (CSEC) | Spanish (CSEC)")
     assert changes(rescheme(combinations=(*BASE.combinations, extra))) == [
         FieldChange("combination", "", None, "1 of French (CSEC) | Spanish (CSEC)")]
@@ -92,8 +92,8 @@ def test_a_combination_by_its_option_set():
 
 
 def test_not_counted_and_conditions_per_item():
-    after = replace(PROGRAMME, schemes=(Scheme(replace(BASE, not_counted=(LIST.subject("Communication Studies", "CAPE"),)),
-                                               "", ("Interview", "Portfolio")),))
+    requirements = replace(BASE, not_counted=(LIST.subject("Communication Studies", "CAPE"),))
+    after = replace(PROGRAMME, schemes=(Scheme(requirements, "", ("Interview", "Portfolio")),))
     assert changes(after) == [FieldChange("not_counted", "", "Caribbean Studies (CAPE)", None),
                               FieldChange("not_counted", "", None, "Communication Studies (CAPE)"),
                               FieldChange("conditions", "", None, "Portfolio")]
