@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser import PROFILE, ROOT, search_url, sign_in
+from tests.browser import PROFILE, ROOT, changed_sample, search_url, sign_in
 
 # A chip of every kind: a CAPE unit (with its unit and grade choices), a GCE A-Level, an associate degree.
 EVERY_KIND = [*PROFILE, "Sociology (CAPE U1:II)", "Chemistry (GCE A:B)", "Associate Degree (GPA:2.8)"]
@@ -147,7 +147,61 @@ def test_admin_page_meets_wcag_aa(site, page, width):
 
     sign_in(page, site)
     expect(page.get_by_test_id("upload-row").first).to_be_visible()
+    expect(page.get_by_test_id("audit-entry").first).to_be_visible()
     expect_accessible(page, "dashboard")
+
+
+@pytest.fixture(scope="module")
+def changed_upload(site, tmp_path_factory):
+    """The changed copy of the sample, uploaded once for these audits (inactive; deleted at the end)."""
+    import json
+    import urllib.request
+    import uuid
+
+    path = changed_sample(tmp_path_factory.mktemp("changed"))
+    boundary = uuid.uuid4().hex
+    body = (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{path.name}"\r\n'
+            f"Content-Type: text/csv\r\n\r\n").encode() + path.read_bytes() + f"\r\n--{boundary}--\r\n".encode()
+    auth = {"Authorization": f"Bearer {site.admin_token}"}
+    request = urllib.request.Request(site.admin + "/api/uploads", data=body, method="POST",
+                                     headers={**auth, "Content-Type": f"multipart/form-data; boundary={boundary}"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        upload_id = json.load(response)["id"]
+    yield upload_id
+    urllib.request.urlopen(urllib.request.Request(f"{site.admin}/api/uploads/{upload_id}", method="DELETE",
+                                                  headers=auth), timeout=30).close()
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_admin_review_try_and_schedule_meet_wcag_aa(site, page, width, changed_upload):
+    page.set_viewport_size({"width": width, "height": 844})
+    sign_in(page, site)
+    upload = page.locator(f'[data-testid=upload-row][data-upload-id="{changed_upload}"]')
+    upload.get_by_test_id("review").click()
+    dialog = page.get_by_test_id("diff-dialog")
+    for block in ("diff-added", "diff-removed", "diff-changed"):
+        dialog.get_by_test_id(block).locator("summary").click()
+    expect(dialog.get_by_test_id("diff-field").first).to_be_visible()
+    expect_accessible(page, "what an upload changes")
+    dialog.get_by_test_id("diff-close").click()
+
+    upload.get_by_test_id("try").click()
+    preview = page.get_by_test_id("preview-dialog")
+    for typed in ("english a", "mathem", "biology (csec"):
+        preview.get_by_test_id("preview-input").fill(typed)
+        preview.get_by_test_id("preview-input").press("Enter")
+    expect(preview.get_by_test_id("near-miss").first).to_be_visible()
+    preview.get_by_test_id("preview-input").fill("chem")
+    expect(preview.locator("[role=option]").first).to_be_visible()
+    expect_accessible(page, "try as a student, with the autocomplete open")
+    page.get_by_test_id("preview-close").click()
+
+    upload.get_by_test_id("schedule").click()
+    expect(page.get_by_test_id("schedule-diff")).not_to_have_text("Working out the changes…")
+    page.get_by_test_id("schedule-at").fill("2001-01-01T00:00")
+    page.get_by_test_id("schedule-ok").click()
+    expect(page.get_by_test_id("schedule-error")).to_have_text("Choose a time in the future.")
+    expect_accessible(page, "schedule, with an error")
 
 
 @pytest.mark.parametrize("width", [360, 1280])

@@ -210,7 +210,7 @@ function showDashboard() {
   els.dashboard.hidden = false;
   els.signOut.hidden = false;
   els.signedInAs.hidden = false;
-  els.signedInAs.textContent = session.kind === "firebase" ? session.email : "Signed in with token";
+  els.signedInAs.textContent = me?.name || (session.kind === "firebase" ? session.email : "Signed in with token");
   els.main.focus({ preventScroll: true });
 }
 
@@ -326,7 +326,7 @@ function uploadRow(upload) {
     if (may.schedule) main.push(button("schedule", "Schedule the activation of", "Schedule", () => scheduleActivation(upload)));
   }
   if (usable && !upload.active) main.push(button("review", "What activating changes:", "Changes", () => showDiff(upload)));
-  if (usable) main.push(button("try", "Try as a student:", "Try it", () => tryUpload(upload)));
+  if (usable) main.push(button("try", "Try it as a student:", "Try it", () => tryUpload(upload)));
   if (upload.errors > 0) {
     main.push(h("button", { type: "button", class: "btn btn-secondary", dataset: { testid: "view-errors" },
       "aria-label": `View the errors of ${idLabel}`, onclick: () => showErrors(upload) }, "View errors"));
