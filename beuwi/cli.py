@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from beuwi import config
+from beuwi.admin.roles import ROLES
 from beuwi.csv_catalogue import CatalogueFileError, ParsedCatalogue, parse_catalogue
 from beuwi.domain import Profile, Programme, SubjectList
 from beuwi.graph import EMBEDDED, open_store
@@ -271,31 +272,98 @@ def serve_site(host, port, engine, admin) -> None:
 
 @main.group()
 def admin() -> None:
-    """Manage who may use the admin app (Firebase backend)."""
+    """Manage who may use the admin app and in which role: named tokens (local backend) or Firebase users' role."""
+
+
+@admin.group()
+def token() -> None:
+    """Named bearer tokens of the local backend, one per person, kept hashed in <data dir>/admin.sqlite3."""
+
+
+@token.command("create")
+@click.argument("name")
+@click.option("--role", type=click.Choice(ROLES), required=True, help="What the token may do.")
+@click.option("--days", type=click.IntRange(1), help="Expire after this many days [default: never].")
+@data_dir_option
+def token_create(name: str, role: str, days: int | None, data_dir) -> None:
+    """Make a token for NAME and print it, this once only (only its SHA-256 is kept)."""
+    with token_errors():
+        secret = token_store(data_dir).create(name, role, days)
+    click.echo(f"Token for {name} ({role}); it is shown only this once:", err=True)
+    click.echo(secret)
+
+
+@token.command("list")
+@json_option
+@data_dir_option
+def token_list(as_json: bool, data_dir) -> None:
+    """Every token's name, role, dates and status (never the token)."""
+    from beuwi.admin.tokens import now
+
+    with token_errors():
+        listed = [t.as_dict(now()) for t in token_store(data_dir).list()]
+    if as_json:
+        click.echo(json.dumps({"tokens": listed}, indent=2))
+        return
+    columns = ("name", "role", "status", "created", "expires", "revoked_at")
+    rows = [columns] + [tuple(t[c] or "-" for c in columns) for t in listed]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(columns))]
+    for row in rows:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+
+
+@token.command("revoke")
+@click.argument("name")
+@data_dir_option
+def token_revoke(name: str, data_dir) -> None:
+    """Revoke NAME's token: the admin app refuses it from the next request on."""
+    with token_errors():
+        at = token_store(data_dir).revoke(name)
+    click.echo(f"{name}'s token is revoked ({at})")
+
+
+def token_store(data_dir: str | None):
+    from beuwi.admin.tokens import TokenStore
+
+    return TokenStore.from_settings(settings(data_dir))
+
+
+@contextmanager
+def token_errors():
+    """A refused change or an unreadable token store exits 2 with the reason."""
+    from beuwi.admin.stores import StoreError
+    from beuwi.admin.tokens import TokenError
+
+    try:
+        yield
+    except (TokenError, StoreError) as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(2)
 
 
 @admin.command()
 @click.argument("email")
-def grant(email: str) -> None:
-    """Give a Firebase user the admin claim; it applies from their next sign-in."""
-    set_admin_claim(email, True)
-    click.echo(f"{email} is now an administrator (effective when they next sign in)")
+@click.option("--role", type=click.Choice(ROLES), required=True, help="What the user may do.")
+def grant(email: str, role: str) -> None:
+    """Give a Firebase user a role (replacing any other); it applies from their next sign-in."""
+    set_firebase_role(email, role)
+    click.echo(f"{email} now has the {role} role (from their next sign-in; their sessions were signed out)")
 
 
 @admin.command()
 @click.argument("email")
 def revoke(email: str) -> None:
-    """Take the admin claim away from a Firebase user."""
-    set_admin_claim(email, False)
-    click.echo(f"{email} is no longer an administrator (effective when their current token expires)")
+    """Take a Firebase user's role away; their sessions are signed out at once."""
+    set_firebase_role(email, None)
+    click.echo(f"{email} no longer has an admin role (their sessions were signed out)")
 
 
-def set_admin_claim(email: str, admin: bool) -> None:
-    from beuwi.admin.auth import set_admin
+def set_firebase_role(email: str, role: str | None) -> None:
+    from beuwi.admin.auth import set_role
     from beuwi.admin.firebase import init_firebase
 
     try:
-        set_admin(init_firebase(settings()), email, admin)
+        set_role(init_firebase(settings()), email, role)
     except LookupError as exc:
         click.echo(str(exc), err=True)
         sys.exit(2)

@@ -159,11 +159,11 @@ def serve_engine(settings: dict, *, host: str, port: int, workers: int, threads:
 
 def serve_admin(settings: dict, *, host: str, port: int, workers: int, threads: int) -> None:
     from beuwi.admin import create_app
-    from beuwi.admin.auth import local_token
+    from beuwi.admin.auth import local_verifier
 
     with graph_for_workers(settings) as graph:
         if settings["BACKEND"] == "local":
-            local_token(settings)  # generated (and shown) once here, not by each worker
+            local_verifier(settings)  # the first token generated (and shown) here, not by each worker
         admin_app = partial(create_app, scheduler=True)  # built by each worker after the fork: one scheduler each
         run(admin_app, settings, host=host, port=port, workers=workers, threads=threads, banner=[
             f"BeUWI admin API: http://{host}:{port}/api/uploads  (backend {settings['BACKEND']}, graph {graph['GRAPH_URI']})",

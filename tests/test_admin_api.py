@@ -3,6 +3,7 @@ import csv
 import hashlib
 import io
 import json
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 
 from beuwi.admin import create_app
 from beuwi.admin.app import BACKENDS
-from beuwi.admin.auth import set_admin
+from beuwi.admin.auth import set_role
 from beuwi.admin.firebase import init_firebase
 from beuwi.admin.stores import NotFound, StoreError, Upload
 from beuwi.admin.uploads import Stores, source_name
@@ -53,12 +54,13 @@ def who(backend):
 
 @pytest.fixture
 def auth(backend, who):
-    """The header an administrator sends: the local token, or a real Firebase ID token with the admin claim."""
+    """The header a publisher sends: BEUWI_ADMIN_TOKEN (the publisher `admin`), or a real Firebase ID token of a user
+    given the publisher role."""
     if backend["BACKEND"] == "local":
         return {"Authorization": f"Bearer {TOKEN}"}
     host = backend_auth_host()
     sign_up(host, who, "password-123")
-    set_admin(init_firebase(backend), who, True)
+    set_role(init_firebase(backend), who, "publisher")
     return {"Authorization": f"Bearer {sign_in(host, who, 'password-123')}"}
 
 
@@ -270,45 +272,69 @@ def test_upload_without_a_file_field_is_400(client, auth):
 
 
 @falkordb_only
-def test_firebase_users_need_the_admin_claim_or_the_allow_list(firebase_env, graph_store, tmp_path):
+def test_firebase_users_need_a_role_the_older_admin_claim_or_the_allow_list(firebase_env, graph_store, tmp_path):
+    from firebase_admin import auth as firebase_auth
+
     settings = {**firebase_env, "TESTING": True, "DATA_DIR": str(tmp_path)}
     stores = Stores(*(kind.from_settings(settings) for kind in BACKENDS["firebase"]()), graph_store)
-    host = backend_auth_host()
+    app, host = init_firebase(settings), backend_auth_host()
     email = f"student-{firebase_env['FIRESTORE_PREFIX']}@example.org"
     token = sign_up(host, email, "password-123")
     plain = create_app({**settings, "ADMIN_STORES": stores}).test_client()
-    refused = plain.get("/api/uploads", headers={"Authorization": f"Bearer {token}"})
-    assert refused.status_code == 403 and "has no admin role" in refused.get_json()["error"]
 
+    def me(client, token):
+        answer = client.get("/api/me", headers={"Authorization": f"Bearer {token}"})
+        return answer.status_code, answer.get_json()
+
+    status, refused = me(plain, token)
+    assert status == 403 and "has no admin role" in refused["error"]
     listed = create_app({**settings, "ADMIN_STORES": stores, "ADMIN_EMAILS": f"other@x.org, {email.upper()}"})
-    assert listed.test_client().get("/api/uploads", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    assert me(listed.test_client(), token)[1]["role"] == "publisher"
 
-    set_admin(init_firebase(settings), email, True)
-    granted = sign_in(host, email, "password-123")
-    assert plain.get("/api/uploads", headers={"Authorization": f"Bearer {granted}"}).status_code == 200
-    set_admin(init_firebase(settings), email, False)
-    revoked = sign_in(host, email, "password-123")
-    assert plain.get("/api/uploads", headers={"Authorization": f"Bearer {revoked}"}).status_code == 403
+    user = firebase_auth.get_user_by_email(email, app=app)
+    firebase_auth.set_custom_user_claims(user.uid, {"admin": True}, app=app)  # as the older `beuwi admin grant` did
+    assert me(plain, sign_in(host, email, "password-123"))[1]["role"] == "publisher"
+
+    set_role(app, email, "viewer")
+    viewer = sign_in(host, email, "password-123")
+    assert me(plain, viewer)[1] == {"name": email, "role": "viewer", "may": {
+        "upload": False, "delete": False, "activate": False, "schedule": False}}
+    upload = post_file(plain, SAMPLE, {"Authorization": f"Bearer {viewer}"})
+    assert upload.status_code == 403 and (upload.get_json()["needs"], upload.get_json()["role"]) == ("editor", "viewer")
+
+    time.sleep(1.1)  # Firebase dates sessions in whole seconds: a token from this second would outlive the revoke
+    set_role(app, email, None)
+    status, body = me(plain, viewer)  # signed out at once: the token the viewer holds is refused
+    assert status == 401 and "revoked" in body["error"]
+    assert me(plain, sign_in(host, email, "password-123"))[0] == 403
 
 
 def test_beuwi_admin_grant_and_revoke(firebase_env, monkeypatch):
     from click.testing import CliRunner
+    from firebase_admin import auth as firebase_auth
 
     from beuwi.cli import main
 
     for key in ("FIREBASE_PROJECT", "FIREBASE_BUCKET"):
         monkeypatch.setenv(f"BEUWI_{key}", firebase_env[key])
-    host = backend_auth_host()
+    host, app = backend_auth_host(), init_firebase(firebase_env)
     email = f"admin-{firebase_env['FIRESTORE_PREFIX']}@example.org"
     sign_up(host, email, "password-123")
+    user = firebase_auth.get_user_by_email(email, app=app)
+    firebase_auth.set_custom_user_claims(user.uid, {"admin": True, "team": "registry"}, app=app)
     runner = CliRunner()
-    granted = runner.invoke(main, ["admin", "grant", email])
-    assert granted.exit_code == 0 and "is now an administrator" in granted.output
-    assert init_firebase(firebase_env) and _claims(host, email).get("admin") is True
+    granted = runner.invoke(main, ["admin", "grant", email, "--role", "editor"])
+    assert granted.exit_code == 0 and "now has the editor role" in granted.output
+    claims = _claims(host, email)
+    assert (claims.get("role"), claims.get("team"), "admin" in claims) == ("editor", "registry", False)
     revoked = runner.invoke(main, ["admin", "revoke", email])
-    assert revoked.exit_code == 0 and "admin" not in _claims(host, email)
-    unknown = runner.invoke(main, ["admin", "grant", "nobody@example.org"])
+    assert revoked.exit_code == 0 and "no longer has an admin role" in revoked.output
+    claims = _claims(host, email)
+    assert ("role" in claims, "admin" in claims, claims.get("team")) == (False, False, "registry")
+    unknown = runner.invoke(main, ["admin", "grant", "nobody@example.org", "--role", "viewer"])
     assert unknown.exit_code == 2 and "no Firebase user" in unknown.output
+    no_role = runner.invoke(main, ["admin", "grant", email])
+    assert no_role.exit_code == 2 and "Missing option '--role'" in no_role.output
 
 
 def _claims(host, email):

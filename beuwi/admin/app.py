@@ -13,7 +13,7 @@ from beuwi import http_json
 
 from .api import bp
 from . import review
-from .auth import firebase_verifier, local_token, token_verifier
+from .auth import firebase_verifier, local_verifier
 from .schedule import Scheduler
 from .uploads import Stores
 
@@ -38,7 +38,7 @@ class Admin:
             from .firebase import init_firebase
 
             return firebase_verifier(init_firebase(self._config), self._config["ADMIN_EMAILS"])
-        return token_verifier(local_token(self._config))
+        return local_verifier(self._config)
 
     @property
     def stores(self) -> Stores:
@@ -72,7 +72,7 @@ BACKENDS = {"local": _local, "firebase": _firebase}  # the one place a backend i
 def create_app(test_config: Mapping | None = None, *, scheduler: bool = False) -> Flask:
     """The admin app; with `scheduler` its process also runs the scheduler thread (each `beuwi serve admin`
     worker does, tests ask for it)."""
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)  # JSON only: no file route outside the role checks
     app.config.from_mapping(config.from_env())
     if test_config is not None:
         app.config.from_mapping(test_config)

@@ -2,44 +2,39 @@
 from __future__ import annotations
 
 import hmac
-import os
-import secrets
 from pathlib import Path
 from typing import Callable
 
 import click
 
 from .roles import PUBLISHER, ROLES, Forbidden, Unauthorized, User
+from .tokens import FIRST_NAME, TokenStore
 
 MIN_TOKEN_CHARS = 32  # what a guess must match; a generated token has 43
 
 
-def local_token(settings) -> str:
-    """BEUWI_ADMIN_TOKEN, else one generated once, kept under the data dir and shown once, as Jupyter does."""
-    if settings.get("ADMIN_TOKEN"):
-        if len(settings["ADMIN_TOKEN"]) < MIN_TOKEN_CHARS:
-            raise click.UsageError(
-                f"BEUWI_ADMIN_TOKEN has {len(settings['ADMIN_TOKEN'])} characters; an admin token needs at least "
-                f"{MIN_TOKEN_CHARS} (e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(32))'), or leave it "
-                "unset to have one generated")
-        return settings["ADMIN_TOKEN"]
-    path = Path(settings["DATA_DIR"]) / "admin-token"
-    if path.exists():
-        return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    token = secrets.token_urlsafe(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(token)
-    click.echo(f"Admin token (stored in {path}): {token}", err=True)
-    return token
+def local_verifier(settings) -> Callable[[str], User]:
+    """The named tokens under the data dir, and BEUWI_ADMIN_TOKEN (when set) as the publisher `admin`.
 
+    Without BEUWI_ADMIN_TOKEN, the first start makes the publisher `admin`, writes its token to
+    `<data dir>/admin-token` and shows it once, as Jupyter does."""
+    configured = settings.get("ADMIN_TOKEN") or ""
+    if configured and len(configured) < MIN_TOKEN_CHARS:
+        raise click.UsageError(
+            f"BEUWI_ADMIN_TOKEN has {len(configured)} characters; an admin token needs at least "
+            f"{MIN_TOKEN_CHARS} (e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(32))'), or leave it "
+            "unset to have one generated")
+    tokens = TokenStore.from_settings(settings)
+    if not configured:
+        path = Path(settings["DATA_DIR"]) / "admin-token"
+        first = tokens.first_start(path)
+        if first:
+            click.echo(f"Admin token (stored in {path}): {first}", err=True)
 
-def token_verifier(expected: str) -> Callable[[str], User]:
     def verify(token: str) -> User:
-        if not hmac.compare_digest(token.encode(), expected.encode()):
-            raise Unauthorized("invalid admin token")
-        return User("admin", PUBLISHER)
+        if configured and hmac.compare_digest(token.encode(), configured.encode()):
+            return User(FIRST_NAME, PUBLISHER)
+        return tokens.verify(token)
 
     return verify
 
@@ -69,13 +64,19 @@ def firebase_verifier(app, allowed_emails: str = "") -> Callable[[str], User]:
     return verify
 
 
-def set_admin(app, email: str, admin: bool) -> None:
-    """Grant or revoke the `admin` custom claim, keeping the user's other claims."""
+def set_role(app, email: str, role: str | None) -> None:
+    """Give a Firebase user a role, or none, keeping their other custom claims and dropping the older `admin` claim.
+
+    It also signs them out everywhere, so the change applies at once: the verifier refuses their current ID tokens,
+    and their next sign-in carries the new role."""
     from firebase_admin import auth
 
+    if role is not None and role not in ROLES:
+        raise ValueError(f"unknown role {role!r}: use one of {', '.join(ROLES)}")
     try:
         user = auth.get_user_by_email(email, app=app)
     except auth.UserNotFoundError as exc:
         raise LookupError(f"no Firebase user with email {email}") from exc
-    claims = {k: v for k, v in (user.custom_claims or {}).items() if k != "admin"}
-    auth.set_custom_user_claims(user.uid, {**claims, "admin": True} if admin else claims or None, app=app)
+    claims = {k: v for k, v in (user.custom_claims or {}).items() if k not in ("admin", "role")}
+    auth.set_custom_user_claims(user.uid, {**claims, "role": role} if role else claims or None, app=app)
+    auth.revoke_refresh_tokens(user.uid, app=app)
