@@ -159,6 +159,28 @@ def test_empty_and_merged_rows():
     assert refused(xlsx([[], HEADER])) == "the file has a header but no programme rows"
 
 
+def test_cells_merged_down_a_column_each_read_its_value_and_across_columns_are_a_row_error(monkeypatch):
+    book = openpyxl.Workbook()
+    sheet = book.active
+    header = HEADER + ["scheme"]
+    sheet.append(header)
+    sheet.append(good(code="MED", programme="Medicine", csec_passes=5) + ["A"])
+    sheet.append(row(csec_passes=4) + ["B"])
+    sheet.append(good(code="B", programme="Biology", description="Plants and animals"))
+    for merged in ("A2:A3", "B2:B3", "C2:C4", "G4:H4"):  # code, programme, faculty down; description across
+        sheet.merge_cells(merged)
+    out = io.BytesIO()
+    book.save(out)
+    parsed = parse(out.getvalue())
+    (medicine,) = parsed.programmes
+    assert (medicine.id, medicine.faculty) == ("MED", "Science")
+    assert [s.requirements.csec_passes for s in medicine.schemes] == [5, 4]
+    assert [(e.row, e.column, e.value) for e in parsed.errors] == [(4, "mandatory", "Plants and animals")]
+    assert parsed.errors[0].message.startswith("cell H4 is merged with G4 across columns: unmerge them")
+    monkeypatch.setattr(workbook, "MAX_ROWS", 4)  # the sheet's rows, but not the 9 cells it merges
+    assert refused(out.getvalue()) == "the sheet merges more than 4 cells"
+
+
 def test_far_cells_and_many_rows_are_bounded(monkeypatch):
     book = openpyxl.Workbook()
     sheet = book.active
