@@ -66,9 +66,9 @@ def settings(data_dir: str | None = None) -> dict:
 
 
 def read_catalogue(path: str, max_bytes: int) -> ParsedCatalogue:
-    """Parse a CSV file, exiting with status 2 and the reason when the whole file is rejected."""
+    """Parse a CSV or .xlsx file, exiting with status 2 and the reason when the whole file is rejected."""
     try:
-        return parse_catalogue(Path(path).read_bytes(), max_bytes=max_bytes)
+        return parse_catalogue(Path(path).read_bytes(), max_bytes=max_bytes, filename=Path(path).name)
     except CatalogueFileError as exc:
         click.echo(f"{path}: rejected: {exc}", err=True)
         sys.exit(2)
@@ -129,6 +129,25 @@ def print_programme(programme: Programme) -> None:
     for scheme in programme.schemes:
         label = f"scheme {scheme.label}: " if scheme.label else ""
         click.echo(f"  {label}{scheme}")
+
+
+@main.command()
+@click.option("--format", "kind", type=click.Choice(("csv", "xlsx")), default="csv", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
+              help="Write it to this file [default: standard output; an .xlsx needs -o unless piped].")
+def template(kind: str, output: str | None) -> None:
+    """A catalogue to start from: every column, one example programme per kind of requirement, and the column notes
+    (in the .xlsx: a `notes` sheet and a comment on each header cell)."""
+    from beuwi import template as templates
+
+    data = templates.render(kind)
+    if output:
+        Path(output).write_bytes(data)
+        click.echo(f"{output}: the catalogue template ({kind}, {len(templates.EXAMPLES)} example rows)", err=True)
+    elif kind == "xlsx" and sys.stdout.isatty():
+        raise click.UsageError("an .xlsx workbook is binary: write it with -o FILE.xlsx or pipe it to a file")
+    else:
+        sys.stdout.buffer.write(data)
 
 
 @main.command()

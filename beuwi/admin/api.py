@@ -7,8 +7,10 @@ import logging
 
 from flask import Blueprint, Response, current_app, g, request, send_file
 
+from beuwi import template
 from beuwi.graph.store import GraphError
 from beuwi.http_json import error, no_store
+from beuwi.workbook import media_type
 
 from . import row_errors, uploads
 from .roles import EDITOR, PUBLISHER, VIEWER, Forbidden, Unauthorized, guard, needs
@@ -36,13 +38,21 @@ def me():
 def create_upload():
     sent = request.files.get("file")
     if sent is None:
-        return error(400, "send the CSV as a multipart form field named 'file'")
+        return error(400, "send the catalogue (CSV or .xlsx) as a multipart form field named 'file'")
     limit = int(current_app.config["MAX_UPLOAD_BYTES"])
     data = sent.read(limit + 1)
     if len(data) > limit:
         return error(413, f"the file is larger than the {limit / 1e6:g} MB limit; nothing was stored")
     record, _ = uploads.upload(stores(), data, sent.filename, g.user.name, limit)
     return no_store(record.as_dict(), 201)
+
+
+@bp.get("/template.csv", defaults={"kind": "csv"})
+@bp.get("/template.xlsx", defaults={"kind": "xlsx"})
+@needs(VIEWER)
+def get_template(kind: str):
+    """The catalogue template to start from (beuwi.template), as `beuwi template --format KIND` writes it."""
+    return _file(template.render(kind), f"catalogue-template.{kind}")
 
 
 @bp.get("/uploads")
@@ -61,7 +71,8 @@ def get_upload(upload_id: str):
 @needs(VIEWER)
 def get_source(upload_id: str):
     record = uploads.get(stores(), upload_id)
-    return _file(uploads.read_file(stores(), upload_id, uploads.source_name(upload_id)), record.filename)
+    data = uploads.read_file(stores(), upload_id, uploads.source_name(upload_id, record.filename))
+    return _file(data, record.filename)
 
 
 @bp.get("/uploads/<upload_id>/errors")
@@ -128,7 +139,7 @@ def audit():
 def _file(data: bytes, filename: str) -> Response:
     # send_file writes the name RFC 6266 style, with an ASCII fallback for browsers that need one.
     # Cleaned again for records stored before names were: a control character would break the header.
-    response = send_file(io.BytesIO(data), mimetype="text/csv", as_attachment=True,
+    response = send_file(io.BytesIO(data), mimetype=media_type(filename), as_attachment=True,
                          download_name=uploads.clean_filename(filename),
                          etag=False, conditional=False)
     response.cache_control.no_store = True

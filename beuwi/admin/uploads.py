@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 
 from beuwi.csv_catalogue import CatalogueFileError, errors_csv, parse_catalogue
 from beuwi.graph.store import CatalogueNotFound, GraphStore
+from beuwi.workbook import is_xlsx_name, media_type
 
 from . import lease
 from .stores import AuditEntry, FileStore, MetadataStore, NotFound, Upload
@@ -54,8 +55,9 @@ def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="microseconds")
 
 
-def source_name(upload_id: str) -> str:
-    return f"uploads/{upload_id}/source.csv"
+def source_name(upload_id: str, filename: str = "") -> str:
+    """Where the file sent is kept: as source.xlsx when its name says .xlsx, else source.csv."""
+    return f"uploads/{upload_id}/source.{'xlsx' if is_xlsx_name(filename) else 'csv'}"
 
 
 def errors_name(upload_id: str) -> str:
@@ -83,7 +85,7 @@ def upload(stores: Stores, data: bytes, filename: str | None, who: str, max_byte
     upload_id = secrets.token_urlsafe(8)
     filename = clean_filename(filename)
     try:
-        parsed = parse_catalogue(data, max_bytes=max_bytes, keep_errors=KEPT_ERRORS)
+        parsed = parse_catalogue(data, max_bytes=max_bytes, keep_errors=KEPT_ERRORS, filename=filename)
         status, message, programmes, errors, count = "parsed", "", parsed.programmes, parsed.errors, parsed.error_count
     except CatalogueFileError as exc:
         status, message, programmes, errors, count = "failed", str(exc), [], [], 0
@@ -93,7 +95,7 @@ def upload(stores: Stores, data: bytes, filename: str | None, who: str, max_byte
         errors_kept=len(errors),
     )
     try:
-        stores.files.put(source_name(upload_id), data)
+        stores.files.put(source_name(upload_id, filename), data, media_type(filename))
         stores.files.put(errors_name(upload_id), errors_csv(errors))
         if programmes:
             stores.graph.load(programmes, source=filename, version_id=upload_id)
@@ -272,7 +274,8 @@ def _remove(stores: Stores, upload_id: str) -> None:
         stores.graph.delete(upload_id)
     except CatalogueNotFound:
         pass
-    stores.files.delete(source_name(upload_id))
+    for sent in ("upload.csv", "upload.xlsx"):  # whichever was sent (the record may be gone)
+        stores.files.delete(source_name(upload_id, sent))
     stores.files.delete(errors_name(upload_id))
     stores.meta.remove(upload_id)
 
