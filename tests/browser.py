@@ -113,11 +113,12 @@ def page(browser):
     context.close()
 
 
-def screenshot(page, name: str) -> Path:
-    """Save a full-page PNG under artifacts/screenshots/ (gitignored; CI keeps it as an artifact)."""
+def screenshot(page, name: str, full_page: bool = True) -> Path:
+    """Save a PNG of the page (or only the viewport, e.g. a dialog over it) under artifacts/screenshots/ (gitignored;
+    CI keeps it as an artifact)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / name
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path), full_page=full_page)
     return path
 
 

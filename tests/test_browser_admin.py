@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
+import subprocess
+import sys
 import uuid
 import urllib.request
 from datetime import datetime, timedelta, timezone
@@ -24,6 +27,7 @@ ROW_ERRORS = ROOT / "uploads" / "broken" / "row-errors.csv"
 V2_ERRORS = ROOT / "uploads" / "broken" / "v2-errors.csv"
 EMPTY = ROOT / "uploads" / "broken" / "empty.csv"
 REGISTRAR, PASSWORD = "registrar@example.edu", "correct horse battery"
+AUDITOR = "auditor@example.edu"  # granted the viewer role with `beuwi admin grant`
 
 
 def admin_call(site, method, path, body=None):
@@ -356,6 +360,11 @@ def firebase_site(tmp_path_factory, firestore_emulator, storage_emulator, auth_e
            "FIREBASE_AUTH_EMULATOR_HOST": auth_emulator}
     sign_up(auth_emulator, REGISTRAR, PASSWORD)
     sign_up(auth_emulator, "lecturer@example.edu", PASSWORD)
+    sign_up(auth_emulator, AUDITOR, PASSWORD)
+    granted = subprocess.run([sys.executable, "-m", "beuwi.cli", "admin", "grant", AUDITOR, "--role", "viewer"],
+                             env={**{k: v for k, v in os.environ.items() if not k.startswith("BEUWI_")}, **env},
+                             capture_output=True, text=True, timeout=60)
+    assert granted.returncode == 0, granted.stderr
     with dev_site(tmp_path_factory.mktemp("firebase-site"), env) as running:
         yield running
 
@@ -376,13 +385,14 @@ def test_firebase_admin_signs_in_uploads_activates_rolls_back_and_deletes(fireba
     firebase_sign_in(page, REGISTRAR, "wrong password")
     expect(page.get_by_test_id("signin-error")).to_contain_text("password is wrong")
     firebase_sign_in(page, "lecturer@example.edu", PASSWORD)  # a real user, but not an administrator
-    expect(page.get_by_test_id("signin-error")).to_have_text(
-        "lecturer@example.edu is not an administrator (ask for `beuwi admin grant EMAIL`)")
+    expect(page.get_by_test_id("signin-error")).to_contain_text("lecturer@example.edu has no admin role")
     expect(page.get_by_test_id("uploads-table")).not_to_be_visible()
 
     firebase_sign_in(page, REGISTRAR, PASSWORD)
     expect(page.get_by_test_id("uploads-table")).to_be_visible()
     expect(page.get_by_test_id("signed-in-as")).to_have_text(REGISTRAR)
+    expect(page.get_by_test_id("me-name")).to_have_text(REGISTRAR)
+    expect(page.get_by_test_id("me-role")).to_have_text("publisher")
     # `beuwi dev --seed` went in as an upload, so there is an active one to roll back to.
     seed = page.get_by_test_id("upload-row").first.get_attribute("data-upload-id")
     expect(row(page, seed).get_by_test_id("active-badge")).to_be_visible()
@@ -416,15 +426,28 @@ def test_firebase_admin_signs_in_uploads_activates_rolls_back_and_deletes(fireba
     expect(page.get_by_test_id("email")).to_be_visible()
     assert page.evaluate("sessionStorage.length") == 0
 
+    # A viewer by the Firebase role claim reads everything and changes nothing.
+    firebase_sign_in(page, AUDITOR, PASSWORD)
+    expect(page.get_by_test_id("me-role")).to_have_text("viewer")
+    expect(page.get_by_test_id("upload-row").first).to_be_visible()
+    expect(page.get_by_test_id("file-input")).to_be_hidden()
+    for control in ("activate", "schedule", "delete"):
+        expect(page.get_by_test_id(control)).to_have_count(0)
+    expect(page.get_by_test_id("audit-entry").first.get_by_test_id("audit-who")).to_have_text(REGISTRAR)
+
 
 # ---------- issue 13: who is signed in, what an upload changes, trying it, scheduling it, the audit log ----------
 
 @pytest.fixture
 def changed(site, page, tmp_path, sample_restored):
-    """Signed in as the publisher `admin`, with the changed copy of the sample uploaded (deleted at the end)."""
+    """Signed in as the publisher `admin`, with the changed copy of the sample uploaded (deleted at the end); the
+    browser's console logs no error meanwhile (a failed request, a refused stylesheet)."""
+    logged = []
+    page.on("console", lambda message: logged.append(message.text) if message.type == "error" else None)
     sign_in(page, site)
     upload_id = upload(page, changed_sample(tmp_path))
     yield upload_id
+    assert not logged, logged
     current = {u["id"]: u for u in admin_call(site, "GET", "/api/uploads")["uploads"]}.get(upload_id)
     if current and not current["active"]:
         if current.get("scheduled_at"):
@@ -483,7 +506,7 @@ def test_what_an_upload_changes_before_it_is_activated(site, page, changed):
     expect(field).to_have_text(f"CSEC passes: {before} → becomes {after}")  # the arrow, and the words it stands for
     expect(field.get_by_test_id("diff-before")).to_have_text(str(before))
     expect(field.get_by_test_id("diff-after")).to_have_text(str(after))
-    screenshot(page, "admin-diff.png")
+    screenshot(page, "admin-diff.png", full_page=False)
 
     # The confirm step says the same numbers; cancelling leaves the catalogue as it was.
     dialog.get_by_test_id("diff-activate").click()
@@ -520,7 +543,7 @@ def test_try_an_upload_as_a_student(site, page, changed):
     listed = shown | {near.nth(i).get_attribute("data-programme-id") for i in range(near.count())}
     assert "ENG-BSC-CIVIL" not in listed  # this upload's catalogue (Civil Engineering is gone), not the active one
     expect(dialog.get_by_test_id("eligible-count")).to_have_text(f"{len(expected['eligible'])} programmes")
-    screenshot(page, "admin-try.png")
+    screenshot(page, "admin-try.png", full_page=False)
 
     # A suggestion adds its subject, as on the student page.
     if expected["suggestions"]:
@@ -616,7 +639,7 @@ def test_phone_shows_the_new_parts_without_sideways_scrolling(site, page, change
         dialog.get_by_test_id(block).locator("summary").click()
     expect(dialog.get_by_test_id("diff-field")).to_be_visible()
     assert dialog.evaluate("d => d.scrollWidth <= d.clientWidth")
-    screenshot(page, "admin-phone-diff.png")
+    screenshot(page, "admin-phone-diff.png", full_page=False)
     dialog.get_by_test_id("diff-close").click()
 
     row(page, changed).get_by_test_id("try").click()
@@ -625,7 +648,7 @@ def test_phone_shows_the_new_parts_without_sideways_scrolling(site, page, change
     preview.get_by_test_id("preview-input").press("Enter")
     expect(preview.get_by_test_id("answer-summary")).to_be_visible()
     assert preview.evaluate("d => d.scrollWidth <= d.clientWidth")
-    screenshot(page, "admin-phone-try.png")
+    screenshot(page, "admin-phone-try.png", full_page=False)
     page.get_by_test_id("preview-close").click()
 
     row(page, changed).get_by_test_id("schedule").click()

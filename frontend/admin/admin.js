@@ -626,7 +626,7 @@ async function watchSchedule(id) {
         if (now?.active) {
           const seen = await waitForEngine(id);
           setStatus("ok", `Activated ${id} on schedule${seen ? `: students now see ${plural(seen.programmes, "programme")}` : ""}.`);
-        }
+        } else if (now) setStatus("error", `The scheduled activation of ${id} did not happen; the audit log says why.`);
         return;
       }
     }
