@@ -259,6 +259,11 @@ def test_a_v2_catalogue_and_a_file_of_v2_mistakes(site, page, sample_restored):
         ("17", "code")]
     rows = dialog.get_by_test_id("error-row")
     expect(rows).to_have_count(len(expected))
+    listed = admin_call(site, "GET", f"/api/uploads/{mistakes}/errors.json")  # what the page reads, unescaped
+    assert (listed["count"], len(listed["errors"])) == (11, 11)
+    for i, error in enumerate(listed["errors"]):
+        expect(rows.nth(i).get_by_test_id("error-value")).to_have_text(error["value"] or "(empty)")
+        expect(rows.nth(i).get_by_test_id("error-message")).to_have_text(error["message"])
     for i, error in enumerate(expected):
         expect(rows.nth(i).get_by_test_id("error-line")).to_have_text(error["row"])
         expect(rows.nth(i).get_by_test_id("error-column")).to_have_text(error["column"])
@@ -616,7 +621,7 @@ def test_the_audit_log_says_who_did_what_when(site, page, sample_restored):
     expect(first.locator("time")).to_have_attribute("datetime", api["at"])
 
 
-def test_templates_download(site, page):
+def test_templates_download_and_an_xlsx_upload(site, page, tmp_path, sample_restored):
     sign_in(page, site)
     with page.expect_download() as info:
         page.get_by_test_id("template-csv").click()
@@ -624,7 +629,18 @@ def test_templates_download(site, page):
     assert header.startswith("code,programme,faculty")
     with page.expect_download() as info:
         page.get_by_test_id("template-xlsx").click()
-    assert Path(info.value.path()).read_bytes()[:2] == b"PK"  # a zip: an Office Open XML workbook
+    workbook = Path(info.value.path())
+    assert workbook.read_bytes()[:2] == b"PK"  # a zip: an Office Open XML workbook
+
+    # The Excel template goes back in through the same file input, as the registrar would fill it in.
+    filled = tmp_path / "catalogue-template.xlsx"
+    filled.write_bytes(workbook.read_bytes())
+    uploaded = upload(page, filled)
+    record = admin_call(site, "GET", f"/api/uploads/{uploaded}")
+    assert record["status"] == "parsed" and record["programmes"] > 0, record
+    expect(page.get_by_test_id("upload-result")).to_contain_text(
+        f"Loaded {record['programmes']} programme{'s' if record['programmes'] != 1 else ''} from catalogue-template.xlsx")
+    admin_call(site, "DELETE", f"/api/uploads/{uploaded}")
 
 
 def test_phone_shows_the_new_parts_without_sideways_scrolling(site, page, changed):

@@ -24,7 +24,7 @@ export function studentPreview(host, { subjects, search }) {
   root.append(
     h("link", { rel: "stylesheet", href: "../shared/base.css" }),
     h("link", { rel: "stylesheet", href: "../search/search.css" }),
-    h("style", { text: ":host { display: block; } .preview { display: grid; gap: 14px; } .preview-answer { display: grid; gap: 18px; }" }),
+    h("style", { text: ":host { display: block; } .preview { display: grid; gap: 14px; } .preview-answer { display: grid; gap: 18px; } #subject-input { padding-left: 12px; }" }),
     h("div", { class: "preview" },
       h("div", { class: "field" },
         h("label", { for: "subject-input", class: "field-label", text: "Add a subject" }),
