@@ -536,8 +536,13 @@ def test_try_an_upload_as_a_student(site, page, changed):
         box.press("Enter")
     chips = dialog.get_by_test_id("chip")
     expect(chips).to_have_count(5)
-    refs = [chips.nth(i).get_attribute("data-subject") for i in range(5)]
-    assert refs[0] == "English A (CSEC)"
+    labels = [chips.nth(i).get_attribute("data-subject") for i in range(5)]
+    assert labels[:2] == ["English A (CSEC)", "Mathematics (CSEC)"]
+    # The student page's chips: a grade chosen on one is searched with it.
+    with page.expect_request(lambda r: r.url.endswith(f"/api/uploads/{changed}/search")) as sent:
+        chips.nth(1).get_by_test_id("chip-grade").select_option("I")
+    refs = [labels[0], "Mathematics (CSEC:I)", *labels[2:]]
+    assert sent.value.post_data_json == {"subjects": refs}
     expected = admin_call(site, "POST", f"/api/uploads/{changed}/search", {"subjects": refs})
     cards = dialog.get_by_test_id("programme-card")
     expect(cards).to_have_count(len(expected["eligible"]))

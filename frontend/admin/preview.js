@@ -4,9 +4,10 @@
 
 import { h } from "../shared/dom.js";
 import { renderAnswer } from "../search/answer.js";
+import { changedChips, chipItems, gradesOf, unitsOf, withChip } from "../search/chips.js";
 import { subjectCombobox } from "../search/combobox.js";
 import { prepare } from "../search/ranking.js";
-import { keyOf, parseRef, refOf, sameRef, subjectOf } from "../search/references.js";
+import { GRADES, parseRef, refOf, subjectOf } from "../search/references.js";
 
 /** Build the preview in `host` once. `subjects()` loads the engine's subject list; `search(id, refs)` asks the
  *  admin API. Returns show(upload), which starts a fresh try of that upload. */
@@ -33,13 +34,16 @@ export function studentPreview(host, { subjects, search }) {
       chipList, problem, answer));
 
   let upload = null, chips = [], list = null, seq = 0;
+  let facts = { units: new Map(), grades: { ...GRADES } };  // from the subject list, as on the student page
 
   function renderChips() {
-    chipList.replaceChildren(...chips.map((chip, index) => h("li", { class: "chip", "data-testid": "chip", "data-subject": refOf(chip) },
-      h("span", { class: "chip-name", text: refOf(chip) }),
-      h("button", { type: "button", class: "chip-remove", "aria-label": `Remove ${refOf(chip)}`,
-        onclick: () => { setChips(chips.filter((_, i) => i !== index)); input.focus(); } },
-      h("span", { "aria-hidden": "true", text: "×" })))));
+    const focused = root.activeElement?.closest("#chips") ? root.activeElement.id : "";
+    chipList.replaceChildren(...chipItems(chips, {
+      ...facts,
+      change: (index, field, value) => setChips(changedChips(chips, index, field, value)),
+      remove: (index) => { setChips(chips.filter((_, i) => i !== index)); input.focus(); },
+    }));
+    if (focused) root.getElementById(focused)?.focus();
   }
 
   function setChips(next) {
@@ -50,8 +54,7 @@ export function studentPreview(host, { subjects, search }) {
 
   /** Put a reference in (a chosen subject, a suggestion, a fix), in the place of the one it `replaces`. */
   function add(ref, replaces = null) {
-    const chip = typeof ref === "string" ? parseRef(ref) : ref;
-    setChips([...chips.filter((c) => keyOf(c) !== keyOf(chip) && !(replaces && sameRef(c, replaces))), chip]);
+    setChips(withChip(chips, typeof ref === "string" ? parseRef(ref) : ref, replaces));
     input.focus();
   }
 
@@ -89,7 +92,9 @@ export function studentPreview(host, { subjects, search }) {
     setChips([]);
     if (!list) {
       try {
-        list = prepare((await subjects()).subjects);
+        const body = await subjects();
+        list = prepare(body.subjects);
+        facts = { units: unitsOf(body), grades: gradesOf(body) };
       } catch (error) {
         problem.replaceChildren(h("p", { class: "inline-error-title", text: `The subject list could not be loaded: ${error.message}` }));
         problem.hidden = false;

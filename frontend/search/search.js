@@ -4,16 +4,16 @@
 import { fill, h, plural } from "../shared/dom.js";
 import { checkList, facultyAnchor, facultyGroups, modes, nearList, suggestionItems } from "./answer.js";
 import { refNodes } from "./checks.js";
+import { changedChips, chipItems, gradesOf, unitsOf, withChip } from "./chips.js";
 import { subjectCombobox } from "./combobox.js";
 import { active, applyFilters, filterChoices, FILTERS, filtersText, readFilters, writeFilters } from "./filters.js";
 import { prepare } from "./ranking.js";
-import { DEGREE, GRADES, keyOf, labelOf, levelClass, MAX_GPA, parseRef, readGpa, refOf, sameRef, subjectOf } from "./references.js";
+import { GRADES, keyOf, MAX_GPA, parseRef, readGpa, refOf, sameRef, subjectOf } from "./references.js";
 import { conditionsPhrase, durationText, schemeName, viaScheme } from "./text.js";
 
 const ENGINE = ((window.BEUWI_CONFIG || {}).engine || "").replace(/\/+$/, "");
 const PROGRESS_DELAY_MS = 350;
 const REQUEST_TIMEOUT_MS = 10000;  // an engine that accepts but never answers is as good as down: say so, offer a retry
-const UNIT_CHOICES = [["", "Both units"], ["1", "Unit 1 only"], ["2", "Unit 2 only"]];
 
 const $ = (id) => document.getElementById(id);
 const el = {
@@ -107,19 +107,6 @@ function addDegree(event) {
 
 const refsKey = (chips) => chips.map(refOf).join("\n");
 
-/** The chips with `chip` put in: in the place of the one it `replaces` (a reference) or of one with its label, else at
- *  the end. The other unit of the same CAPE subject at the same grade joins it into the whole subject. */
-function withChip(chips, chip, replaces = null) {
-  const replaced = (c) => (replaces != null && sameRef(c, replaces)) || keyOf(c) === keyOf(chip);
-  const other = chip.unit && chips.find((c) => !replaced(c) && subjectOf(c) === subjectOf(chip)
-    && c.unit === 3 - chip.unit && c.grade === chip.grade);
-  const placed = other ? { ...chip, unit: null } : chip;
-  const gone = (c) => replaced(c) || c === other || keyOf(c) === keyOf(placed);
-  const at = chips.findIndex(gone);
-  if (at < 0) return [...chips, placed];
-  return chips.map((c, i) => (i === at ? placed : c)).filter((c) => c === placed || !gone(c));
-}
-
 /** Put a reference the engine proposed (a suggestion, a fix) into the chips. */
 function putRef(subject, replaces = null) {
   setChips(withChip(state.chips, parseRef(subject), replaces));
@@ -135,9 +122,7 @@ function setChips(chips) {
 }
 
 function changeChip(index, field, value) {
-  const chip = state.chips[index];
-  const changed = { ...chip, [field]: field === "unit" ? Number(value) || null : value };
-  setChips(withChip(state.chips, changed, refOf(chip)));
+  setChips(changedChips(state.chips, index, field, value));
 }
 
 function removeChip(index) {
@@ -146,47 +131,9 @@ function removeChip(index) {
   (buttons[Math.min(index, buttons.length - 1)] || el.input).focus();
 }
 
-function chipName(chip) {
-  if (chip.gpa != null) return [DEGREE, h("span", { class: "level level-gpa", text: `GPA ${chip.gpa}` })];
-  if (chip.raw != null) return [chip.raw];
-  return [chip.name, h("span", { class: levelClass(chip.level), text: chip.level })];
-}
-
-function chipSelect(chip, index, { field, name, choices, value }) {
-  const id = `${field}-${index}`;
-  return h("span", { class: "chip-select" },
-    h("label", { for: id, class: "visually-hidden", text: `${name} for ${labelOf(chip)}` }),
-    h("select", { id, "data-testid": `chip-${field}`, onchange: (event) => changeChip(index, field, event.target.value) },
-      choices.map(([v, text]) => h("option", { value: v, selected: String(value ?? "") === v, text }))));
-}
-
-/** The unit choice of a CAPE chip: for two-unit subjects (all CAPE subjects until the subject list says otherwise). */
-function unitSelect(chip, index) {
-  if (chip.level !== "CAPE" || (state.units.get(subjectOf(chip)) === 1 && !chip.unit)) return null;
-  return chipSelect(chip, index, { field: "unit", name: "Units", choices: UNIT_CHOICES, value: chip.unit });
-}
-
-function gradeSelect(chip, index) {
-  const grades = state.grades[chip.level] || [];
-  return chipSelect(chip, index, {
-    field: "grade", name: "Grade", value: chip.grade,
-    choices: [["", "Any pass"], ...grades.map((g) => [g, `Grade ${g}`])],
-  });
-}
-
 function renderChips() {
   const focused = el.chips.contains(document.activeElement) ? document.activeElement.id : "";
-  el.chips.replaceChildren(...state.chips.map((chip, index) => {
-    const label = labelOf(chip);
-    return h("li", { class: "chip" + (chip.invalid ? " chip-invalid" : ""), "data-testid": "chip", "data-subject": label },
-      h("span", { class: "chip-name" }, chipName(chip)),
-      unitSelect(chip, index),
-      chip.level ? gradeSelect(chip, index) : null,
-      h("button", {
-        type: "button", class: "chip-remove", "aria-label": `Remove ${label}`, title: `Remove ${label}`,
-        onclick: () => removeChip(index),
-      }, h("span", { "aria-hidden": "true", text: "×" })));
-  }));
+  el.chips.replaceChildren(...chipItems(state.chips, { units: state.units, grades: state.grades, change: changeChip, remove: removeChip }));
   if (focused && $(focused)) $(focused).focus();
   const n = state.chips.length;
   el.chipsEmpty.hidden = n > 0;
@@ -565,8 +512,8 @@ function restoreFromUrl({ force = false } = {}) {
 /** What the subject list tells the chips: which CAPE subjects have two units, and each level's grades. */
 function learnSubjects(body) {
   state.subjects = prepare(body.subjects);
-  state.units = new Map(body.subjects.filter((s) => s.units).map((s) => [s.label.toLowerCase(), s.units]));
-  (body.levels || []).forEach((level) => { state.grades[level.level] = level.grades; });
+  state.units = unitsOf(body);
+  state.grades = gradesOf(body);
   renderChips();
 }
 
