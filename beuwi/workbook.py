@@ -107,8 +107,11 @@ def _check_zip(data: bytes, max_unzipped: int) -> tuple[bool, dict[str, set[byte
                         if sheet:
                             formulas = formulas or bool(FORMULA_TAG.search(tail + chunk))
                             merged.update(MERGE_TAG.findall(tail + chunk))
+                            if len(merged) > MAX_ROWS:
+                                raise WorkbookError(f"the sheet merges more than {MAX_ROWS:,} cells")
                         tail = chunk[-256:]
-                merges[part.filename] = merged
+                if sheet:
+                    merges[part.filename] = merged
             return formulas, merges
     except (zipfile.BadZipFile, zipfile.LargeZipFile, RuntimeError, NotImplementedError, EOFError, OSError,
             zlib.error) as exc:

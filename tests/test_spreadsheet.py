@@ -4,7 +4,9 @@ import csv
 import datetime as dt
 import io
 import re
+import json
 import struct
+import time
 import zipfile
 from pathlib import Path
 
@@ -268,3 +270,15 @@ def test_beuwi_check_reads_a_workbook(tmp_path):
     path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600))
     result = CliRunner().invoke(main, ["check", str(path)])
     assert result.exit_code == 2 and "password-protected or legacy Excel" in result.output
+
+
+def test_beuwi_load_loads_a_workbook(falkordb_server, monkeypatch, tmp_path):
+    monkeypatch.setenv("BEUWI_GRAPH_URI", falkordb_server)
+    monkeypatch.setenv("BEUWI_GRAPH_NAME", f"xlsx-{time.monotonic_ns()}")
+    monkeypatch.setenv("BEUWI_DATA_DIR", str(tmp_path))
+    path = tmp_path / "sample.xlsx"
+    path.write_bytes(from_csv((UPLOADS / "sample-catalogue.csv").read_bytes()))
+    loaded = CliRunner().invoke(main, ["load", str(path), "--activate", "--json"])
+    assert loaded.exit_code == 0, loaded.output
+    summary = json.loads(loaded.output)
+    assert (summary["programmes"], summary["errors"], summary["active"]) == (102, [], True)

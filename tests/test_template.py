@@ -134,5 +134,9 @@ def test_an_unreadable_workbook_is_a_failed_upload(client, stores, auth):
     body = post_file(client, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600), auth, name="old.xls").get_json()
     assert body["status"] == "failed" and "save it as .xlsx or CSV" in body["message"]
     assert stores.files.get(source_name(body["id"], "old.xls")).startswith(b"\xd0\xcf")
+    before = post_file(client, b"PK\x03\x04 cut short", auth, name="early.xlsx").get_json()["id"]
+    stores.files.put(source_name(before), b"PK\x03\x04 cut short")  # where one was kept before workbooks were read
+    stores.files.delete(source_name(before, "early.xlsx"))
+    assert client.get(f"/api/uploads/{before}/source", headers=auth).data == b"PK\x03\x04 cut short"
     missing = client.post("/api/uploads", headers=auth, data={}, content_type="multipart/form-data")
     assert missing.status_code == 400 and "CSV or .xlsx" in missing.get_json()["error"]
