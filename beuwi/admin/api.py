@@ -71,7 +71,10 @@ def get_upload(upload_id: str):
 @needs(VIEWER)
 def get_source(upload_id: str):
     record = uploads.get(stores(), upload_id)
-    data = uploads.read_file(stores(), upload_id, uploads.source_name(upload_id, record.filename))
+    try:
+        data = uploads.read_file(stores(), upload_id, uploads.source_name(upload_id, record.filename))
+    except NotFound:  # a file named .xlsx sent before workbooks were read was kept as source.csv
+        data = uploads.read_file(stores(), upload_id, uploads.source_name(upload_id))
     return _file(data, record.filename)
 
 
