@@ -23,12 +23,12 @@ host_option = click.option("--host", default="127.0.0.1", show_default=True)
 
 
 def parse_seed(_ctx, _param, path: str | None):
-    """The seed CSV, read and checked before anything starts."""
+    """The seed file, read and checked before anything starts."""
     if not path:
         return None
     from beuwi.serving import Seed
 
-    return Seed(Path(path).name, Path(path).read_bytes(), read_catalogue(path, settings()["MAX_UPLOAD_BYTES"]))
+    return Seed(Path(path).name, loadable(path, settings()["MAX_UPLOAD_BYTES"]))
 
 
 seed_option = click.option("--seed", type=click.Path(exists=True, dir_okay=False), callback=parse_seed,
@@ -74,6 +74,16 @@ def read_catalogue(path: str, max_bytes: int) -> ParsedCatalogue:
         sys.exit(2)
 
 
+def loadable(path: str, max_bytes: int) -> bytes:
+    """The file's bytes once it reads as a catalogue with programmes; else exit 2 with the reason, nothing loaded."""
+    parsed = read_catalogue(path, max_bytes)
+    if not parsed.programmes:
+        print_errors(parsed.errors)
+        click.echo(f"{path}: no valid programme rows, nothing loaded", err=True)
+        sys.exit(2)
+    return Path(path).read_bytes()
+
+
 def graph_failure(exc: GraphError) -> None:
     click.echo(f"graph: {exc}", err=True)
     sys.exit(3)
@@ -88,8 +98,8 @@ def graph_failures():
         graph_failure(exc)
 
 
-def print_errors(parsed: ParsedCatalogue) -> None:
-    for e in parsed.errors:
+def print_errors(errors) -> None:
+    for e in errors:
         click.echo(f"row {e.row}, {e.column or 'row'}: {e.message} (value: {e.value!r})")
 
 
@@ -115,7 +125,7 @@ def check(file: str, quiet: bool, as_json: bool) -> None:
     else:
         for programme in () if quiet else parsed.programmes:
             print_programme(programme)
-        print_errors(parsed)
+        print_errors(parsed.errors)
         schemes = sum(1 for p in parsed.programmes if len(p.schemes) > 1)
         click.echo(f"{file}: {len(parsed.programmes)} programmes ok ({schemes} with alternative schemes), "
                    f"{len(parsed.errors)} row errors")
@@ -156,29 +166,35 @@ def template(kind: str, output: str | None) -> None:
 @click.option("--activate", is_flag=True, help="Make the new version the one the engine serves.")
 @json_option
 def load(file: str, data_dir: str | None, activate: bool, as_json: bool) -> None:
-    """Load a catalogue CSV into the graph as a new version (rows with errors are skipped)."""
+    """Upload a catalogue file as the admin dashboard does, through the admin app's upload service and stores (so
+    the dashboard lists it, uploaded by `cli`): a new inactive version, rows with errors skipped."""
+    from beuwi.admin import uploads
+    from beuwi.admin.stores import StoreError
+    from beuwi.serving import admin_stores
+
     values = settings(data_dir)
-    parsed = read_catalogue(file, values["MAX_UPLOAD_BYTES"])
-    if not parsed.programmes:
-        print_errors(parsed)
-        click.echo(f"{file}: no valid programme rows, nothing loaded", err=True)
-        sys.exit(2)
-    try:
-        with closing(open_store(values)) as store:
-            version = store.load(parsed.programmes, source=Path(file).name)
-            if activate:
-                version = store.activate(version.id)
-    except GraphError as exc:
-        graph_failure(exc)
+    data = loadable(file, values["MAX_UPLOAD_BYTES"])
+    refused = None
+    with graph_failures(), admin_stores(values, "beuwi load") as stores:
+        record, errors = uploads.upload(stores, data, Path(file).name, "cli", values["MAX_UPLOAD_BYTES"])
+        if activate:
+            try:
+                record = uploads.activate(stores, record.id, "cli")
+            except (uploads.UploadConflict, StoreError, GraphError) as exc:
+                refused = f"upload {record.id} stays inactive: {exc}"
     if as_json:
-        summary = {"catalogue": version.id, "programmes": version.programmes, "active": version.active,
-                   "errors": [e.as_dict() for e in parsed.errors]}
+        summary = {"catalogue": record.id, "upload": record.id, "uploaded_by": record.uploaded_by,
+                   "programmes": record.programmes, "active": record.active, "error_count": record.errors,
+                   "errors": [e.as_dict() for e in errors], **({"not_activated": refused} if refused else {})}
         click.echo(json.dumps(summary, indent=2))
     else:
-        print_errors(parsed)
-        state = "active" if version.active else "inactive (activate with the admin app or --activate)"
-        click.echo(f"loaded catalogue {version.id}: {version.programmes} programmes, "
-                   f"{len(parsed.errors)} rows skipped, {state}")
+        print_errors(errors)
+        state = "active" if record.active else "inactive (activate it in the admin dashboard or with --activate)"
+        click.echo(f"uploaded {record.filename} as upload {record.id} by cli: {record.programmes} programmes, "
+                   f"{record.errors} rows skipped, {state}")
+    if refused:
+        click.echo(f"not activated: {refused}", err=True)
+        sys.exit(2)
 
 
 @main.command()
@@ -386,6 +402,30 @@ def set_firebase_role(email: str, role: str | None) -> None:
     except LookupError as exc:
         click.echo(str(exc), err=True)
         sys.exit(2)
+
+
+@admin.command("purge")
+@click.option("--older-than", type=click.FloatRange(0), default=from_settings("LOADING_GRACE_SECONDS"),
+              show_default=f"BEUWI_LOADING_GRACE_SECONDS or {config.DEFAULTS['LOADING_GRACE_SECONDS']:g}",
+              help="Seconds a version must have been loading (a load under way is younger).")
+@data_dir_option
+def admin_purge(older_than: float, data_dir: str | None) -> None:
+    """Remove the catalogue versions a crash left unfinished (a killed upload or load, a killed delete): nodes, id,
+    files and any record. The admin app does it by itself after BEUWI_LOADING_GRACE_SECONDS."""
+    from beuwi.admin import repair
+    from beuwi.admin.lease import Held
+    from beuwi.serving import admin_stores
+
+    with graph_failures(), admin_stores(settings(data_dir), "beuwi admin purge") as stores:
+        try:
+            purged = repair.purge(stores, older_than, "cli")
+        except Held:
+            click.echo("another activation, schedule or delete is in progress; try again", err=True)
+            sys.exit(2)
+    for version in purged:
+        click.echo(f"purged catalogue {version.id}: {version.status} since {version.created}, "
+                   f"{version.programmes} programmes from {version.source or 'an unnamed file'}")
+    click.echo(f"{len(purged)} unfinished catalogue versions purged")
 
 
 @main.command()

@@ -25,6 +25,7 @@ DEFAULTS = {
     "ADMIN_EMAILS": "",  # firebase mode: comma-separated emails allowed in without the admin claim
     "FOUR_EYES": 0,  # 1: an upload must be activated (or scheduled) by someone other than who uploaded it
     "SCHEDULE_CHECK_SECONDS": 5.0,  # how often each admin process looks for due scheduled activations
+    "LOADING_GRACE_SECONDS": 3600.0,  # a version still loading after this long was left by a crash: purged
     "FIREBASE_PROJECT": "demo-beuwi",  # Firebase project id (a demo- id only works against the emulators)
     "FIREBASE_BUCKET": "",  # Storage bucket; empty: <project>.appspot.com
     "FIREBASE_API_KEY": "",  # the project's Web API key, for the dashboard's email sign-in (public, not a secret)

@@ -13,16 +13,18 @@ import time
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from functools import partial
-from typing import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Callable, Iterator, Mapping
 
 import click
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 from gunicorn.http import wsgi
 
-from beuwi.csv_catalogue import ParsedCatalogue
 from beuwi.graph import connect, open_store
 from beuwi.graph.store import GraphError
+
+if TYPE_CHECKING:
+    from beuwi.admin.uploads import Stores
 
 
 class FlaskServer(BaseApplication):
@@ -100,46 +102,70 @@ def run(factory: Callable[[], Flask], settings: Mapping, *, host: str, port: int
 
 @dataclass(frozen=True)
 class Seed:
-    """A catalogue CSV to serve when no catalogue is active yet."""
+    """A catalogue file to serve when no catalogue is active yet (checked when the command line was read)."""
 
     name: str
     data: bytes
-    parsed: ParsedCatalogue
 
 
-def seed_catalogue(settings: dict, seed: Seed | None) -> str | None:
-    """Load and activate the seed into the graph when no catalogue is active yet; the active version either way."""
-    with closing(open_store(settings)) as store:
-        if seed and store.active_version() is None:
-            version = store.activate(store.load(seed.parsed.programmes, source=seed.name).id)
-            click.echo(f"loaded and activated {seed.name}: catalogue {version.id}, {version.programmes} programmes")
-        return store.active_version()
+class NeedsAdminStores(click.ClickException):
+    """A command that works through the admin app's services (one way in) cannot reach the admin's stores."""
+
+    exit_code = 2
 
 
-def seed_upload(settings: dict, seed: Seed | None) -> None:
-    """Upload and activate the seed through the admin services when no catalogue is active yet, so the dashboard
-    lists it like any upload (it can be downloaded, rolled back to, and deleted once another one is active)."""
-    from beuwi.admin import uploads
+@contextmanager
+def admin_stores(settings: dict, command: str) -> Iterator[Stores]:
+    """The admin app's stores for a command that works through its services (a load through the upload service, so
+    the dashboard lists it like any upload); NeedsAdminStores naming the settings when they cannot be reached."""
     from beuwi.admin.app import build_stores
+    from beuwi.admin.stores import StoreError
 
-    stores = build_stores(settings)
     try:
-        if seed and stores.graph.active_version() is None:
+        stores = build_stores(settings)
+    except StoreError as exc:
+        raise NeedsAdminStores(needs_admin_stores(settings, command, exc)) from exc
+    try:
+        yield stores
+    except StoreError as exc:
+        raise NeedsAdminStores(needs_admin_stores(settings, command, exc)) from exc
+    finally:
+        stores.graph.close()
+
+
+def needs_admin_stores(settings: dict, command: str, problem: Exception) -> str:
+    backend = settings["BACKEND"]
+    where = ("the Firebase project BEUWI_FIREBASE_PROJECT names, with Application Default Credentials "
+             "(GOOGLE_APPLICATION_CREDENTIALS) or the emulators (FIRESTORE_EMULATOR_HOST, STORAGE_EMULATOR_HOST)"
+             if backend == "firebase" else "the files and admin.sqlite3 under BEUWI_DATA_DIR")
+    return (f"{command} works through the admin app's services (one way in, so the dashboard shows what it does) and "
+            f"needs the admin's stores: BEUWI_BACKEND={backend}, {where}, as the admin app has them. They cannot be "
+            f"reached: {problem}")
+
+
+def seed_upload(settings: dict, seed: Seed, command: str) -> str | None:
+    """Upload and activate the seed through the admin services when no catalogue is active yet, so the dashboard
+    lists it like any upload (it can be downloaded, rolled back to, and deleted once another one is active); the
+    active version either way."""
+    from beuwi.admin import uploads
+
+    with admin_stores(settings, command) as stores:
+        if stores.graph.active_version() is None:
             record, _ = uploads.upload(stores, seed.data, seed.name, "seed", settings["MAX_UPLOAD_BYTES"])
             uploads.activate(stores, record.id, "seed")
             click.echo(f"uploaded and activated {seed.name}: upload {record.id}, {record.programmes} programmes")
-    finally:
-        stores.graph.close()
+        return stores.graph.active_version()
 
 
 def startup_catalogue(settings: dict, seed: Seed | None) -> str:
     """What the banner calls active. Without a seed an unreachable graph does not stop the engine: it starts unready
     (503) and serves once the graph answers, so replicas need not be started after the graph."""
+    if seed:
+        return seed_upload(settings, seed, "beuwi serve search --seed") or "none active"
     try:
-        return seed_catalogue(settings, seed) or "none active"
+        with closing(open_store(settings, write=False)) as store:
+            return store.active_version() or "none active"
     except GraphError as exc:
-        if seed:
-            raise
         return f"unknown, graph unreachable: {exc}"
 
 
@@ -186,7 +212,8 @@ def serve_all(settings: dict, *, host: str, port: int, admin_port: int, site_por
               seed: Seed | None = None) -> None:
     """The engine, the admin app and the web clients on one graph, stopped together (what `make run` starts)."""
     with graph_for_workers(settings) as graph:
-        seed_upload(graph, seed)
+        if seed:
+            seed_upload(graph, seed, "beuwi dev --seed")
         env = {**os.environ,  # graph_for_workers put the graph there; the admin API also takes the dashboard's calls
                "BEUWI_ADMIN_CORS_ORIGINS": f"{settings['ADMIN_CORS_ORIGINS']},http://{host}:{site_port}"}
         beuwi = [sys.executable, "-m", "beuwi.cli", "serve"]

@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from beuwi.admin.local import SqliteMetadataStore
 from beuwi.cli import main
+from beuwi.graph import open_store
 from beuwi.ports import free_port
 
 UPLOADS = Path(__file__).resolve().parent.parent / "uploads"
@@ -22,11 +24,22 @@ BROKEN = UPLOADS / "broken"
 
 
 @pytest.fixture
-def runner(falkordb_server, monkeypatch):
-    """Commands talk to the session's FalkorDB, each test in a graph of its own."""
+def runner(falkordb_server, monkeypatch, tmp_path):
+    """Commands talk to the session's FalkorDB, each test in a graph of its own, and keep the admin's files and
+    metadata (local backend) in a data dir of its own."""
     monkeypatch.setenv("BEUWI_GRAPH_URI", falkordb_server)
     monkeypatch.setenv("BEUWI_GRAPH_NAME", f"cli-{time.monotonic_ns()}")
+    monkeypatch.setenv("BEUWI_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("BEUWI_BACKEND", "local")
     return CliRunner()
+
+
+def admin_records(data_dir) -> list[tuple]:
+    """(id, filename, uploaded_by, status, programmes, active) of every upload the admin app lists (local backend),
+    and the audit log's (who, action, upload_id), oldest first."""
+    metadata = SqliteMetadataStore(Path(data_dir) / "admin.sqlite3")
+    records = [(u.id, u.filename, u.uploaded_by, u.status, u.programmes, u.active) for u in metadata.list()]
+    return records, [(e.who, e.action, e.upload_id) for e in reversed(metadata.audit_log())]
 
 
 def check(*args):
@@ -133,11 +146,16 @@ def test_check_quiet_prints_only_the_row_errors_and_the_totals():
     assert set(quiet_json) == {"programmes", "errors"} and len(quiet_json["errors"]) == 11
 
 
-def test_load_activate_and_search(runner):
+def test_load_activate_and_search(runner, tmp_path):
     loaded = runner.invoke(main, ["load", str(SAMPLE), "--activate", "--json"])
     assert loaded.exit_code == 0, loaded.output
     summary = json.loads(loaded.output)
-    assert summary["programmes"] >= 90 and summary["errors"] == [] and summary["active"] is True
+    assert (summary["programmes"], summary["errors"], summary["error_count"], summary["active"]) == (102, [], 0, True)
+    assert summary["upload"] == summary["catalogue"] and summary["uploaded_by"] == "cli"
+    # One way in: the admin app's upload service, so the dashboard lists it as any upload, uploaded by cli.
+    records, audit = admin_records(tmp_path)
+    assert records == [(summary["upload"], SAMPLE.name, "cli", "parsed", 102, True)]
+    assert audit == [("cli", "upload", summary["upload"]), ("cli", "activate", summary["upload"])]
 
     found = runner.invoke(main, ["search", "--json", "-s", "Mathematics (CSEC)", "-s", "English A (CSEC)"])
     assert found.exit_code == 0, found.output
@@ -160,11 +178,44 @@ def test_search_in_graph_agrees_with_the_engine(runner):
     assert sorted(graph["eligible"]) == sorted(p["id"] for p in engine["eligible"])
 
 
-def test_load_with_row_errors_still_loads_the_good_rows(runner):
+def test_load_with_row_errors_still_loads_the_good_rows(runner, tmp_path):
     result = runner.invoke(main, ["load", str(BROKEN / "row-errors.csv"), "--json"])
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output)
-    assert summary["programmes"] > 0 and summary["errors"] and summary["active"] is False
+    assert (summary["programmes"], summary["error_count"], summary["active"]) == (3, 7, False)
+    assert [(e["row"], e["column"]) for e in summary["errors"]][:2] == [(3, "mandatory"), (4, "combinations")]
+    assert admin_records(tmp_path)[0] == [(summary["upload"], "row-errors.csv", "cli", "parsed", 3, False)]
+    text = runner.invoke(main, ["load", str(BROKEN / "row-errors.csv")])
+    assert text.exit_code == 0 and text.output.splitlines()[-1].startswith("uploaded row-errors.csv as upload ")
+    assert text.output.splitlines()[-1].endswith(" by cli: 3 programmes, 7 rows skipped, inactive (activate it in "
+                                                 "the admin dashboard or with --activate)")
+
+
+@pytest.mark.parametrize("file", ["not-csv.csv", "missing-column.csv"])
+def test_load_of_a_file_that_cannot_serve_loads_nothing(runner, tmp_path, file):
+    result = runner.invoke(main, ["load", str(BROKEN / file)])
+    assert result.exit_code == 2 and "rejected" in result.output
+    assert admin_records(tmp_path) == ([], [])
+
+
+def test_load_and_seed_without_the_admins_stores_say_they_need_them_and_load_nothing(falkordb_server, tmp_path):
+    """BEUWI_BACKEND=firebase without credentials or emulators: the admin's stores cannot be reached."""
+    graph = {"BEUWI_GRAPH_URI": falkordb_server, "BEUWI_GRAPH_NAME": f"cli-{time.monotonic_ns()}"}
+    env = {k: v for k, v in own_env().items() if k not in NO_FIREBASE}
+    env.update(graph, BEUWI_BACKEND="firebase", BEUWI_DATA_DIR=str(tmp_path))
+    for command in (["load", str(SAMPLE), "--activate"],
+                    ["serve", "search", "--seed", str(SAMPLE), "--port", str(free_port())]):
+        result = subprocess.run([sys.executable, "-m", "beuwi.cli", *command], env=env, capture_output=True,
+                                text=True, timeout=120)
+        assert result.returncode == 2, result.stderr
+        said = " ".join(result.stderr.split())
+        assert "needs the admin's stores: BEUWI_BACKEND=firebase" in said and "GOOGLE_APPLICATION_CREDENTIALS" in said
+        assert "Traceback" not in result.stderr
+    store = open_store({"GRAPH_URI": falkordb_server, "GRAPH_NAME": graph["BEUWI_GRAPH_NAME"]})
+    try:
+        assert store.versions() == [] and store.unfinished_versions() == []
+    finally:
+        store.close()
 
 
 def test_search_names_unknown_subjects(runner):
@@ -177,6 +228,10 @@ def test_search_without_an_active_catalogue_says_how_to_load_one(runner):
     result = runner.invoke(main, ["search", "-s", "Mathematics (CSEC)"])
     assert result.exit_code == 3
     assert "beuwi load" in result.output
+
+
+NO_FIREBASE = ("GOOGLE_APPLICATION_CREDENTIALS", "FIRESTORE_EMULATOR_HOST", "STORAGE_EMULATOR_HOST",
+               "FIREBASE_AUTH_EMULATOR_HOST")
 
 
 def get_json(url):
@@ -247,6 +302,9 @@ def test_serve_search_runs_gunicorn_on_the_embedded_graph_and_stops_it(tmp_path,
         while get_json(f"{base}/health")["catalogue"] != newer:
             assert time.monotonic() < deadline
             time.sleep(0.2)
+        # Both went in through the admin app's upload service: the dashboard lists the seed and the CLI's load.
+        assert admin_records(tmp_path)[0] == [(newer, SAMPLE.name, "cli", "parsed", 102, True),
+                                              (health["catalogue"], SAMPLE.name, "seed", "parsed", 102, False)]
     finally:
         output = stop(process)
     assert "BeUWI programme engine" in output

@@ -12,9 +12,9 @@ from beuwi.graph import open_store
 from beuwi import http_json
 
 from .api import bp
-from . import review
+from . import repair, review
 from .auth import firebase_verifier, local_verifier
-from .schedule import Scheduler
+from .schedule import JOBS, Scheduler
 from .uploads import Stores
 
 MULTIPART_OVERHEAD = 64 * 1024
@@ -31,7 +31,9 @@ class Admin:
             raise ValueError(f"BEUWI_BACKEND={backend!r}: use one of {', '.join(BACKENDS)}")
         self._stores: Stores | None = config.get("ADMIN_STORES")
         self.verify = self._verifier(backend)
-        self.scheduler = Scheduler(lambda: self.stores, float(config["SCHEDULE_CHECK_SECONDS"]))
+        # Its first check, at start, also repairs the metadata from the graph and purges what crashes left.
+        self.scheduler = Scheduler(lambda: self.stores, float(config["SCHEDULE_CHECK_SECONDS"]),
+                                   (*JOBS, repair.job(float(config["LOADING_GRACE_SECONDS"]))))
 
     def _verifier(self, backend: str):
         if backend == "firebase":

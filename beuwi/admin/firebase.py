@@ -48,7 +48,7 @@ def init_firebase(settings) -> firebase_admin.App:
 
 class FirebaseFileStore(FileStore):
     def __init__(self, app: firebase_admin.App, timeout: float = TIMEOUT):
-        self._bucket = storage.bucket(app=app)
+        self._bucket = _client("file store", lambda: storage.bucket(app=app))
         self._timeout = timeout
 
     @classmethod
@@ -83,7 +83,7 @@ class FirestoreMetadataStore(MetadataStore):
     `<prefix>_locks` (document id = lease name)."""
 
     def __init__(self, app: firebase_admin.App, prefix: str = "beuwi", timeout: float = TIMEOUT):
-        self._db = firestore.client(app)
+        self._db = _client("metadata store", lambda: firestore.client(app))
         self._uploads = self._db.collection(f"{prefix}_uploads")
         self._audit = self._db.collection(f"{prefix}_audit")
         self._locks = self._db.collection(f"{prefix}_locks")
@@ -190,6 +190,14 @@ class FirestoreMetadataStore(MetadataStore):
     def audit_log(self, limit: int = 100) -> list[AuditEntry]:
         query = self._audit.order_by("at", direction=firestore.Query.DESCENDING).limit(limit)
         return [AuditEntry(**s.to_dict()) for s in self._call("read the audit log", query.get)]
+
+
+def _client(store: str, make):
+    """A Google client; StoreError when it cannot be made (e.g. no credentials and no emulator)."""
+    try:
+        return make()
+    except BACKEND_ERRORS as exc:
+        raise StoreError(f"{store}: cannot connect to Firebase: {exc}") from exc
 
 
 def _upload(data: dict) -> Upload:
