@@ -92,7 +92,8 @@ def test_beuwi_template_writes_each_format(tmp_path):
     written = runner.invoke(main, ["template", "--format", "xlsx", "-o", str(path)])
     assert written.exit_code == 0 and sheets(path.read_bytes()) == sheets(template.as_xlsx())
     checked = runner.invoke(main, ["check", str(path)])
-    assert checked.exit_code == 0 and f"{path}: 5 programmes ok (2 with alternative schemes), 0 row errors" in checked.output
+    assert checked.exit_code == 0
+    assert f"{path}: 5 programmes ok (2 with alternative schemes), 0 row errors" in checked.output
 
 
 @falkordb_only
