@@ -677,3 +677,41 @@ def test_phone_shows_the_new_parts_without_sideways_scrolling(site, page, change
     page.get_by_test_id("schedule-cancel").click()
     page.get_by_test_id("audit").scroll_into_view_if_needed()
     assert fits()
+
+
+def test_the_new_parts_work_from_the_keyboard(site, page, changed):
+    """Changes, Try it and Schedule reached and used with the keyboard only; each dialog gives focus back."""
+    review = row(page, changed).get_by_test_id("review")
+    review.focus()
+    page.keyboard.press("Enter")
+    dialog = page.get_by_test_id("diff-dialog")
+    expect(dialog.get_by_test_id("diff-summary")).to_have_text(CHANGED_SENTENCE)
+    page.keyboard.press("Tab")  # from the close button to the first list
+    page.keyboard.press("Enter")
+    expect(dialog.get_by_test_id("diff-added").get_by_test_id("diff-programme")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    expect(review).to_be_focused()
+
+    page.keyboard.press("Tab")
+    expect(row(page, changed).get_by_test_id("try")).to_be_focused()
+    page.keyboard.press("Enter")
+    preview = page.get_by_test_id("preview-dialog")
+    expect(preview.get_by_test_id("preview-input")).to_be_focused()
+    page.keyboard.type("english a")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    expect(preview.get_by_test_id("chip")).to_have_count(1)
+    expect(preview.get_by_test_id("answer-summary")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(preview).to_be_hidden()
+
+    row(page, changed).get_by_test_id("schedule").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("schedule-at")).to_be_focused()
+    page.keyboard.type("01012001")  # a day long past, typed into the date field...
+    page.keyboard.press("Enter")    # ...and Enter submits: refused in the page, nothing sent
+    expect(page.get_by_test_id("schedule-error")).to_have_text("Choose a time in the future.")
+    page.keyboard.press("Escape")
+    expect(page.get_by_test_id("schedule-dialog")).to_be_hidden()
+    assert admin_call(site, "GET", f"/api/uploads/{changed}")["scheduled_at"] is None

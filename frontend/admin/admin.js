@@ -549,8 +549,7 @@ async function scheduleActivation(upload) {
   els.schedule.showModal();
   els.scheduleAt.focus();
   diffOf(upload).then((diff) => { els.scheduleDiff.textContent = diffLine(diff); }, () => { els.scheduleDiff.textContent = ""; });
-  els.scheduleForm.onsubmit = async (event) => {
-    if (event.submitter?.value !== "confirm") return;  // Cancel closes the dialog
+  els.scheduleForm.onsubmit = async (event) => {  // Schedule, or Enter in the time field
     event.preventDefault();
     const at = els.scheduleAt.value ? new Date(els.scheduleAt.value) : null;
     const problem = !at || Number.isNaN(at.getTime()) ? "Choose a date and a time."
@@ -868,6 +867,7 @@ function start() {
   });
   for (const id of ["errors-close", "errors-close-x"]) $(id).addEventListener("click", () => els.errors.close());
   $("diff-close-x").addEventListener("click", () => els.diff.close());
+  $("schedule-cancel").addEventListener("click", () => els.schedule.close());
   for (const id of ["preview-close", "preview-close-x"]) $(id).addEventListener("click", () => els.preview.close());
   $("template-csv").addEventListener("click", () => download("/api/template.csv", "catalogue-template.csv"));
   $("template-xlsx").addEventListener("click", () => download("/api/template.xlsx", "catalogue-template.xlsx"));
