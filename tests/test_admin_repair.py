@@ -54,6 +54,19 @@ def test_the_metadata_follows_the_version_the_graph_serves(stores):
     assert repair.repair(stores) == repair.Report() and audit(stores) == logged  # nothing left to repair
 
 
+def test_a_scheduled_activation_interrupted_after_the_graphs_switch_is_finished_as_the_schedule(stores):
+    first, second = uploaded(stores), uploaded(stores, ROW_ERRORS, "small.csv")
+    uploads.activate(stores, first.id, "alice")
+    due = uploads.now()
+    stores.meta.set_schedule(second.id, due, "bob")
+    stores.graph.activate(second.id)  # the scheduler killed after the graph's switch
+    repair.repair(stores)
+    record = stores.meta.get(second.id)
+    assert (record.active, record.activated_by, record.scheduled_at) == (True, "bob", None)
+    assert audit(stores)[-1] == ("bob", "activate-scheduled", second.id)
+    assert ("scheduler", "repair", second.id) not in audit(stores)
+
+
 def test_a_version_loaded_straight_into_the_graph_gets_an_upload_record(stores):
     """As an older `beuwi load --activate` left it: a version the dashboard would not list."""
     old = stores.graph.activate(stores.graph.load(CATALOGUE, source="old-cli.csv").id)

@@ -17,7 +17,7 @@ from beuwi.graph.store import CatalogueConflict, CatalogueNotFound, CatalogueVer
 
 from . import lease
 from .stores import AuditEntry, Upload
-from .uploads import ACTIVATION_LEASE, Stores, _remove, now
+from .uploads import ACTIVATION_LEASE, Stores, _remove, _settle, now
 
 REPAIR_SECONDS = 60.0  # how often each admin process's scheduler runs the repair
 WHO = "scheduler"  # who the audit log names for what the admin app repairs by itself
@@ -38,6 +38,7 @@ def repair(stores: Stores, who: str = WHO, settled: Collection[str] = ()) -> Rep
     (the previous repair's `unrecorded`): an upload adds its record just after its version is ready, not before."""
     report = Report()
     with lease.held(stores.meta, ACTIVATION_LEASE):
+        _settle(stores)  # a scheduled activation interrupted after the graph's switch is finished as one
         graph_active = stores.graph.active_version()
         ready = {v.id: v for v in stores.graph.versions()}
         records = {u.id: u for u in stores.meta.list()}
