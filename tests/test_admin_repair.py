@@ -13,7 +13,8 @@ from beuwi.cli import main
 from beuwi.ports import free_port
 
 from .processes import start_service, stop, wait_until, wait_until_live
-from .test_admin_api import ROW_ERRORS, SAMPLE, UPLOADS, backend  # noqa: F401 (backend is a fixture)
+from .test_admin_api import ROW_ERRORS, SAMPLE, UPLOADS, auth, backend, client, who  # noqa: F401 (fixtures)
+from .test_admin_openapi import Answers
 from .test_graph_store import CATALOGUE, VERSION_LABELS, catalogue_nodes, count, crashed_load
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -105,6 +106,22 @@ def test_an_upload_whose_version_is_gone_from_the_graph_is_marked_and_never_serv
     assert stores.meta.get(failed.id).status == "failed"  # it never had a version
     assert ("scheduler", "repair", gone.id) in audit(stores)
     assert repair.repair(stores).missing == []  # marked once
+
+
+@pytest.mark.parametrize("backend", ["local"], indirect=True)  # the document is the same for every backend
+def test_the_records_repair_writes_fit_the_admin_document(stores, client, auth):
+    old = stores.graph.load(CATALOGUE, source="old-cli.csv")
+    gone = uploaded(stores, ROW_ERRORS, "small.csv")
+    stores.graph.delete(gone.id)
+    repair.repair(stores, settled=repair.repair(stores).unrecorded)
+    answers = Answers()
+    listed = answers.fit(client.get("/api/uploads", headers=auth), "/api/uploads", "get").get_json()["uploads"]
+    assert {(u["id"], u["status"], u["sha256"]) for u in listed} == {(old.id, "parsed", ""),
+                                                                    (gone.id, "missing", gone.sha256)}
+    for upload_id in (old.id, gone.id):
+        answers.fit(client.get(f"/api/uploads/{upload_id}", headers=auth), "/api/uploads/{upload_id}", "get")
+    refused = client.post(f"/api/uploads/{gone.id}/activate", headers=auth)
+    assert refused.status_code == 409 and "gone from the graph" in refused.get_json()["error"]
 
 
 def crashed_upload(stores, upload_id: str, age: float) -> None:
