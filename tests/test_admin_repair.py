@@ -108,6 +108,26 @@ def test_an_upload_whose_version_is_gone_from_the_graph_is_marked_and_never_serv
     assert repair.repair(stores).missing == []  # marked once
 
 
+def test_an_upload_finishing_while_the_repair_reads_is_never_taken_for_missing(stores):
+    """The upload service is not under the lease: one may write its version and record between the repair's reads."""
+    done = []
+
+    def then_upload(read):
+        def reading(*args, **kwargs):
+            found = read(*args, **kwargs)
+            if not done:  # right after the repair's first read
+                done.append(uploaded(stores, ROW_ERRORS, "small.csv"))
+            return found
+        return reading
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(stores.meta, "list", then_upload(stores.meta.list))
+        patch.setattr(stores.graph, "versions", then_upload(stores.graph.versions))
+        report = repair.repair(stores)
+    assert report.missing == [] and stores.meta.get(done[0].id).status == "parsed"
+    assert repair.repair(stores, settled=report.unrecorded) == repair.Report()
+
+
 @pytest.mark.parametrize("backend", ["local"], indirect=True)  # the document is the same for every backend
 def test_the_records_repair_writes_fit_the_admin_document(stores, client, auth):
     old = stores.graph.load(CATALOGUE, source="old-cli.csv")

@@ -39,9 +39,11 @@ def repair(stores: Stores, who: str = WHO, settled: Collection[str] = ()) -> Rep
     report = Report()
     with lease.held(stores.meta, ACTIVATION_LEASE):
         _settle(stores)  # a scheduled activation interrupted after the graph's switch is finished as one
+        # Records first: an upload writes its record after its version is ready, so every record read here has its
+        # version among those read next unless that version is really gone.
+        records = {u.id: u for u in stores.meta.list()}
         graph_active = stores.graph.active_version()
         ready = {v.id: v for v in stores.graph.versions()}
-        records = {u.id: u for u in stores.meta.list()}
         for version in ready.values():
             if version.id in records:
                 continue
