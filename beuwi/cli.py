@@ -284,7 +284,7 @@ def serve_search(data_dir, host, port, workers, threads, seed) -> None:
 @data_dir_option
 @host_option
 @click.option("--port", default=8001, show_default=True, type=int)
-@gunicorn_options(workers=1)  # one process: activations are serialised within it, so BEUWI_WORKERS is not used
+@gunicorn_options(workers=1)  # low-traffic: one worker unless asked (more are safe: activations take a lease)
 def serve_admin(data_dir, host, port, workers, threads) -> None:
     """Run the admin API under gunicorn, starting the embedded graph when none is configured."""
     from beuwi.serving import serve_admin as run_admin

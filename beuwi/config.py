@@ -30,7 +30,7 @@ DEFAULTS = {
     "FIREBASE_BUCKET": "",  # Storage bucket; empty: <project>.appspot.com
     "FIREBASE_API_KEY": "",  # the project's Web API key, for the dashboard's email sign-in (public, not a secret)
     "FIRESTORE_PREFIX": "beuwi",  # Firestore collections <prefix>_uploads and <prefix>_audit
-    "WORKERS": 2,  # engine gunicorn worker processes, each with its own snapshot (the admin app always runs 1)
+    "WORKERS": 2,  # engine gunicorn worker processes, each with its own snapshot (the admin app runs 1 unless asked)
     "THREADS": 2,  # threads per gunicorn worker, engine and admin app
     "TIMEOUT": 30,  # seconds a gunicorn worker may be silent before it is killed and replaced
     "GRACEFUL_TIMEOUT": 10,  # seconds after SIGTERM for requests in flight to finish before workers are killed

@@ -92,30 +92,44 @@ def deployment(tmp_path, backend, auth):
         deployed.close()
 
 
+def race(deployment, attempts: list[tuple[str, str, str, str]]) -> list[tuple[str, str, int, dict]]:
+    """Send every (admin, method, path, upload id) at once, each from a thread of its own; their answers."""
+    answers = []
+    start = threading.Barrier(len(attempts))
+
+    def attempt(admin, method, path, upload_id):
+        start.wait()
+        status, body = deployment.call(method, admin + path)
+        answers.append((method, upload_id, status, body))
+
+    threads = [threading.Thread(target=attempt, args=each) for each in attempts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return answers
+
+
 def test_two_admin_processes_racing_activations_and_deletes_leave_one_version_active_and_every_attempt_audited(
         deployment):
     admins = [deployment.start(), deployment.start()]
     ids = [deployment.upload(admins[n % 2], data) for n, data in enumerate((SAMPLE, ROW_ERRORS, ROW_ERRORS, SAMPLE))]
     audited_before = len(deployment.meta.audit_log(limit=1000))
-    attempts = [("POST", f"/api/uploads/{upload_id}/activate", upload_id) for upload_id in ids * 3] + [
-        ("DELETE", f"/api/uploads/{upload_id}", upload_id) for upload_id in ids[2:] * 2]
-    answers = []
-    start = threading.Barrier(len(attempts))
-
-    def attempt(n, method, path, upload_id):
-        start.wait()
-        status, body = deployment.call(method, admins[n % 2] + path)
-        answers.append((method, upload_id, status, body))
-
-    threads = [threading.Thread(target=attempt, args=(n, *each)) for n, each in enumerate(attempts)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    mixed = [(admins[n % 2], "POST", f"/api/uploads/{upload_id}/activate", upload_id)
+             for n, upload_id in enumerate(ids * 3)] + [
+        (admins[n % 2], "DELETE", f"/api/uploads/{upload_id}", upload_id) for n, upload_id in enumerate(ids[2:] * 2)]
+    answers = race(deployment, mixed)
+    statuses = sorted((method, status) for method, _, status, _ in answers)
+    assert ("POST", 200) in statuses, statuses
+    kept = [u.id for u in deployment.meta.list()]
+    for n in range(8):  # then pairs of activations, one to each process at the same moment
+        pair = [(admins[side], "POST", f"/api/uploads/{kept[(n + side) % len(kept)]}/activate",
+                 kept[(n + side) % len(kept)]) for side in (0, 1)]
+        answers += race(deployment, pair)
+        assert [u.id for u in deployment.meta.list() if u.active] == [deployment.active()], answers[-2:]
 
     assert {(method, status) for method, _, status, _ in answers} <= {
         ("POST", 200), ("POST", 409), ("POST", 404), ("DELETE", 200), ("DELETE", 409), ("DELETE", 404)}, answers
-    assert any(status == 200 for method, _, status, _ in answers if method == "POST")
     busy = [body for *_, status, body in answers if status == 409 and "in progress" in body["error"]]
     assert all(body == {"error": "another activation is in progress; try again"} for body in busy)
     entries = list(reversed(deployment.meta.audit_log(limit=1000)))[audited_before:]
@@ -127,8 +141,7 @@ def test_two_admin_processes_racing_activations_and_deletes_leave_one_version_ac
     deployment.agree(activated[-1])  # the last activation the lease let through is the one served
     deleted = {e.upload_id for e in entries if e.action == "delete"}
     assert deleted and deleted.isdisjoint(activated[-1:])
-    assert {u.id for u in deployment.meta.list()} == set(ids) - deleted
-    assert deployment.versions() == set(ids) - deleted
+    assert set(kept) == set(ids) - deleted == deployment.versions()
 
 
 def soon(seconds: float) -> str:

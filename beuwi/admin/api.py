@@ -171,12 +171,12 @@ def conflict(exc):
     return error(409, str(exc))
 
 
-@bp.errorhandler(uploads.FourEyes)
+@bp.app_errorhandler(uploads.FourEyes)
 def four_eyes(exc):
     return error(403, str(exc), rule="four-eyes")
 
 
-@bp.errorhandler(uploads.InvalidActivation)
+@bp.app_errorhandler(uploads.InvalidActivation)
 def invalid_activation(exc):
     return error(400, str(exc))
 

@@ -129,7 +129,7 @@ class FirestoreMetadataStore(MetadataStore):
 
         try:
             switch(self._db.transaction())
-        except BACKEND_ERRORS as exc:
+        except (ValueError, *BACKEND_ERRORS) as exc:  # ValueError: it lost to concurrent transactions every time
             raise StoreError(f"metadata store: cannot activate {upload_id!r}: {exc}") from exc
 
     def set_schedule(self, upload_id: str, at: str | None, by: str | None) -> None:
@@ -147,39 +147,38 @@ class FirestoreMetadataStore(MetadataStore):
         return [_upload(s.to_dict()) for s in self._call("read the schedules", query.get)]
 
     def acquire(self, name: str, owner: str, seconds: float) -> bool:
+        # One conditional write, no transaction (many waiting callers' transactions on one document can keep
+        # aborting each other): create it when there is none, else update it unless it changed since it was read.
         lease = self._locks.document(name)
-        timeout = self._timeout
-
-        @firestore.transactional
-        def take(transaction) -> bool:
-            held = lease.get(transaction=transaction, timeout=timeout).to_dict()
-            now = time.time()
-            if held and held["owner"] != owner and held["expires"] >= now:
-                return False
-            transaction.set(lease, {"owner": owner, "expires": now + seconds})
-            return True
-
-        try:
-            return take(self._db.transaction())
-        except ValueError:  # the transaction kept losing to concurrent ones: someone else is taking it
+        snapshot = self._call(f"read the lease {name!r}", lease.get)
+        if _taken(snapshot.to_dict(), owner):
             return False
-        except BACKEND_ERRORS as exc:
-            raise StoreError(f"metadata store: cannot take the lease {name!r}: {exc}") from exc
+        taken = {"owner": owner, "expires": time.time() + seconds}
+        try:
+            if snapshot.exists:
+                self._call(f"take the lease {name!r}", lease.update, taken, option=self._unchanged(snapshot))
+            else:
+                self._call(f"take the lease {name!r}", lease.create, taken)
+        except StoreError as exc:
+            if isinstance(exc.__cause__, (google_errors.Conflict, google_errors.FailedPrecondition,
+                                          google_errors.NotFound)):
+                return False  # another owner wrote (or released) it since it was read
+            raise
+        return True
 
     def release(self, name: str, owner: str) -> None:
         lease = self._locks.document(name)
-        timeout = self._timeout
-
-        @firestore.transactional
-        def give_up(transaction) -> None:
-            held = lease.get(transaction=transaction, timeout=timeout).to_dict()
-            if held and held["owner"] == owner:
-                transaction.delete(lease)
-
+        snapshot = self._call(f"read the lease {name!r}", lease.get)
+        if (snapshot.to_dict() or {}).get("owner") != owner:
+            return
         try:
-            give_up(self._db.transaction())
-        except (ValueError, *BACKEND_ERRORS) as exc:  # it expires by itself
-            raise StoreError(f"metadata store: cannot release the lease {name!r}: {exc}") from exc
+            self._call(f"release the lease {name!r}", lease.delete, option=self._unchanged(snapshot))
+        except StoreError as exc:
+            if not isinstance(exc.__cause__, google_errors.FailedPrecondition):  # else: expired and taken since
+                raise
+
+    def _unchanged(self, snapshot):
+        return self._db.write_option(last_update_time=snapshot.update_time)
 
     def remove(self, upload_id: str) -> None:
         self._call(f"remove upload {upload_id!r}", self._uploads.document(upload_id).delete)
@@ -198,6 +197,10 @@ def _client(store: str, make):
         return make()
     except BACKEND_ERRORS as exc:
         raise StoreError(f"{store}: cannot connect to Firebase: {exc}") from exc
+
+
+def _taken(lease: dict | None, owner: str) -> bool:
+    return bool(lease) and lease["owner"] != owner and lease["expires"] >= time.time()
 
 
 def _upload(data: dict) -> Upload:

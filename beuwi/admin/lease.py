@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
+import random
 import secrets
 import socket
 import threading
@@ -35,7 +36,7 @@ def held(meta: MetadataStore, name: str, *, seconds: float = LEASE_SECONDS,
     while not meta.acquire(name, owner, seconds):
         if time.monotonic() >= deadline:
             raise Held(name)
-        time.sleep(POLL_SECONDS)
+        time.sleep(POLL_SECONDS * random.uniform(0.5, 1.5))  # waiting callers spread out
     done = threading.Event()
     renewer = threading.Thread(target=_renew, args=(meta, name, owner, seconds, done), daemon=True,
                                name=f"lease {name}")
