@@ -8,6 +8,7 @@ import pytest
 from beuwi.admin import create_app, lease, uploads
 from beuwi.admin.app import BACKENDS
 from beuwi.admin.schedule import Scheduler, fire_due
+from beuwi.admin.stores import Upload
 from beuwi.admin.uploads import Stores
 
 from .test_admin_api import ROW_ERRORS, SAMPLE, UPLOADS, auth, backend, client, post_file, stores, who  # noqa: F401
@@ -207,3 +208,30 @@ def test_while_another_process_holds_the_lease_activations_and_deletes_are_409(c
             uploads.activate_scheduled(stores, upload["id"])
     assert client.post(f"/api/uploads/{upload['id']}/activate", headers=auth).status_code == 200
     assert [a for a, *_ in actions(client, auth)] == ["upload", "activate-refused", "delete-refused", "activate"]
+
+
+def test_a_schedule_whose_version_is_gone_fails_once_audited_and_is_dropped(client, stores, auth, who):
+    kept, gone = (post_file(client, data, auth).get_json() for data in (SAMPLE, ROW_ERRORS))
+    client.post(f"/api/uploads/{kept['id']}/activate", headers=auth)
+    stores.meta.set_schedule(gone["id"], uploads.now(), who)
+    stores.graph.delete(gone["id"])  # as if its version went missing after it was scheduled
+    for _ in range(3):
+        fire_due(stores)
+    assert stores.graph.active_version() == kept["id"]
+    assert client.get(f"/api/uploads/{gone['id']}", headers=auth).get_json()["scheduled_at"] is None
+    failed = [e for e in client.get("/api/audit", headers=auth).get_json()["entries"] if e["upload_id"] == gone["id"]]
+    assert [e["action"] for e in failed] == ["activate-failed", "upload"]
+    assert failed[0]["detail"].startswith(f"CatalogueNotFound; previous {kept['id']} kept active; scheduled for")
+
+
+def test_a_schedule_of_an_upload_found_missing_since_is_dropped_once_audited(client, stores, auth, who):
+    upload = post_file(client, ROW_ERRORS, auth).get_json()
+    stores.meta.remove(upload["id"])  # as the repair rewrites a record whose graph version is gone
+    stores.meta.add(Upload(**{**upload, "status": "missing", "scheduled_at": uploads.now(), "scheduled_by": who}))
+    fire_due(stores)
+    fire_due(stores)
+    assert stores.graph.active_version() is None
+    assert client.get(f"/api/uploads/{upload['id']}", headers=auth).get_json()["scheduled_at"] is None
+    [failed] = [e for e in client.get("/api/audit", headers=auth).get_json()["entries"] if e["action"] != "upload"]
+    assert failed["action"] == "activate-failed" and "no programmes to serve (missing); schedule dropped" in \
+        failed["detail"]

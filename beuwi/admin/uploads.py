@@ -166,8 +166,19 @@ def activate_scheduled(stores: Stores, upload_id: str) -> Upload | None:
             return None
         if not record.scheduled_at or record.scheduled_at > now():
             return None
-        return _switch(stores, record, record.scheduled_by, "activate-scheduled",
-                       [f"scheduled for {record.scheduled_at}"])
+        note = f"scheduled for {record.scheduled_at}"
+        if record.status != "parsed" or not record.programmes:  # e.g. its version found gone since
+            return _drop(stores, record, f"{note}: it has no programmes to serve ({record.status}); schedule dropped")
+        try:
+            return _switch(stores, record, record.scheduled_by, "activate-scheduled", [note])
+        except CatalogueNotFound:  # audited; trying again at every check could never succeed
+            stores.meta.set_schedule(record.id, None, None)
+            raise
+
+
+def _drop(stores: Stores, record: Upload, detail: str) -> None:
+    stores.meta.set_schedule(record.id, None, None)
+    _audit(stores, record.scheduled_by, "activate-failed", record.id, detail)
 
 
 def delete(stores: Stores, upload_id: str, who: str) -> None:
