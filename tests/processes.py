@@ -69,6 +69,18 @@ def get_json(url: str, timeout: float = 10) -> tuple[int, dict]:
             return exc.code, json.load(exc)
 
 
+def call_json(method: str, url: str, token: str, body: bytes | None = None,
+              content_type: str = "") -> tuple[int, dict]:
+    """Status and JSON body of a request with this bearer token to a served app, error statuses included."""
+    headers = {"Authorization": f"Bearer {token}", **({"Content-Type": content_type} if content_type else {})}
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, body, headers, method=method), timeout=60) as answer:
+            return answer.status, json.load(answer)
+    except urllib.error.HTTPError as exc:
+        with exc:
+            return exc.code, json.load(exc)
+
+
 def wait_until(check: Callable[[], bool], what: str, timeout: float = 60) -> None:
     """Poll `check` (connection errors count as not yet) until it holds; fail the test after `timeout` seconds."""
     deadline = time.monotonic() + timeout

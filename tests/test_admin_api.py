@@ -1,11 +1,10 @@
 """The admin API on each backend over a real graph: uploads, activation, rollback and delete on FalkorDB and on Neo4j."""
+import base64
 import csv
 import hashlib
 import io
 import json
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import click
@@ -23,7 +22,7 @@ from beuwi.ports import free_port
 from beuwi.search import create_app as create_engine
 
 from .emulators import sign_in, sign_up
-from .processes import get_json, start_service, stop, wait_until, wait_until_live
+from .processes import call_json, get_json, start_service, stop, wait_until, wait_until_live
 from .test_search_api import falkordb_only, serves
 
 UPLOADS = Path(__file__).resolve().parent.parent / "uploads"
@@ -200,13 +199,7 @@ def test_delete_removes_everything_but_not_the_active_upload(client, stores, tmp
 
 def call(method: str, url: str, body: bytes | None = None, content_type: str = "") -> tuple[int, dict]:
     """Status and JSON body of an administrator's request to a served admin app."""
-    headers = {"Authorization": f"Bearer {TOKEN}", **({"Content-Type": content_type} if content_type else {})}
-    try:
-        with urllib.request.urlopen(urllib.request.Request(url, body, headers, method=method), timeout=60) as answer:
-            return answer.status, json.load(answer)
-    except urllib.error.HTTPError as exc:
-        with exc:
-            return exc.code, json.load(exc)
+    return call_json(method, url, TOKEN, body, content_type)
 
 
 def test_the_served_engine_follows_what_the_served_admin_app_activates_rolls_back_and_deletes(graph_settings, tmp_path):
@@ -338,9 +331,6 @@ def test_beuwi_admin_grant_and_revoke(firebase_env, monkeypatch):
 
 
 def _claims(host, email):
-    import base64
-    import json
-
     payload = sign_in(host, email, "password-123").split(".")[1]
     return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
 

@@ -3,8 +3,6 @@ both backends; local named tokens through the real CLI against running admin app
 from before named tokens, and BEUWI_ADMIN_TOKEN. (Firebase roles granted and revoked: also tests/test_admin_api.py.)"""
 import json
 import sqlite3
-import urllib.error
-import urllib.request
 
 import pytest
 from click.testing import CliRunner
@@ -16,7 +14,7 @@ from beuwi.cli import main
 from beuwi.ports import free_port
 
 from .emulators import sign_in, sign_up
-from .processes import start_service, stop, wait_until_live
+from .processes import call_json as call, start_service, stop, wait_until_live
 from .test_admin_api import SAMPLE, TOKEN, backend, backend_auth_host, multipart, stores  # noqa: F401 (fixtures)
 from .test_search_api import falkordb_only
 
@@ -92,15 +90,6 @@ def test_every_route_refuses_each_role_below_the_one_it_needs_and_lets_that_role
     assert wrong == [] and checked >= 15
 
 
-def call(method: str, url: str, token: str, body: bytes | None = None, content_type: str = "") -> tuple[int, dict]:
-    """Status and JSON body of a request with this bearer token to a served admin app."""
-    headers = {**bearer(token), **({"Content-Type": content_type} if content_type else {})}
-    try:
-        with urllib.request.urlopen(urllib.request.Request(url, body, headers, method=method), timeout=60) as answer:
-            return answer.status, json.load(answer)
-    except urllib.error.HTTPError as exc:
-        with exc:
-            return exc.code, json.load(exc)
 
 
 def cli(*args: str) -> str:

@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import os
-import sqlite3
-import threading
 import time
 from pathlib import Path
 
+from .sqlite import Database, busy
 from .stores import AuditEntry, FileStore, MetadataStore, NotFound, StoreError, Upload
 
 
@@ -56,25 +55,16 @@ CREATE TABLE IF NOT EXISTS locks (name PRIMARY KEY, owner, expires);
 
 class SqliteMetadataStore(MetadataStore):
     def __init__(self, path: str | Path):
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._lock = threading.Lock()
-        self._db.executescript(SCHEMA)
-        have = {row[1] for row in self._db.execute("PRAGMA table_info(uploads)")}
+        self._db = Database(path, "metadata store", SCHEMA)
+        self._run = self._db.run
+        have = {row[1] for row in self._run("PRAGMA table_info(uploads)")}
         for field in FIELDS:
             if field not in have:  # a data dir from an earlier version: its records get the newer fields empty
-                self._db.execute(f"ALTER TABLE uploads ADD COLUMN {field}")
+                self._run(f"ALTER TABLE uploads ADD COLUMN {field}")
 
     @classmethod
     def from_settings(cls, settings) -> "SqliteMetadataStore":
         return cls(Path(settings["DATA_DIR"]) / "admin.sqlite3")
-
-    def _run(self, sql: str, params=()) -> list[tuple]:
-        with self._lock:
-            try:
-                return self._db.execute(sql, params).fetchall()
-            except sqlite3.Error as exc:
-                raise StoreError(f"metadata store: {exc}") from exc
 
     def add(self, upload: Upload) -> None:
         marks = ", ".join("?" for _ in FIELDS)
@@ -109,27 +99,18 @@ class SqliteMetadataStore(MetadataStore):
         return [_upload(r) for r in rows]
 
     def acquire(self, name: str, owner: str, seconds: float) -> bool:
-        # BEGIN IMMEDIATE takes SQLite's write lock before the read, so two processes cannot both see it free.
-        with self._lock:
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-                try:
-                    held = self._db.execute("SELECT owner, expires FROM locks WHERE name = ?", (name,)).fetchone()
-                    now = time.time()
-                    free = held is None or held[0] == owner or held[1] < now
-                    if free:
-                        self._db.execute("INSERT OR REPLACE INTO locks VALUES (?, ?, ?)", (name, owner, now + seconds))
-                    self._db.execute("COMMIT")
-                    return free
-                except BaseException:
-                    self._db.execute("ROLLBACK")
-                    raise
-            except sqlite3.OperationalError as exc:
-                if "locked" in str(exc):  # another process kept the database busy past the timeout
-                    return False
-                raise StoreError(f"metadata store: {exc}") from exc
-            except sqlite3.Error as exc:
-                raise StoreError(f"metadata store: {exc}") from exc
+        try:
+            with self._db.immediate() as db:  # no other process can take it between the read and the write
+                held = db.execute("SELECT owner, expires FROM locks WHERE name = ?", (name,)).fetchone()
+                now = time.time()
+                free = held is None or held[0] == owner or held[1] < now
+                if free:
+                    db.execute("INSERT OR REPLACE INTO locks VALUES (?, ?, ?)", (name, owner, now + seconds))
+            return free
+        except StoreError as exc:
+            if busy(exc):
+                return False
+            raise
 
     def release(self, name: str, owner: str) -> None:
         self._run("DELETE FROM locks WHERE name = ? AND owner = ?", (name, owner))

@@ -16,8 +16,8 @@ from typing import Callable, Collection
 from beuwi.graph.store import CatalogueConflict, CatalogueNotFound, CatalogueVersion
 
 from . import lease
-from .stores import AuditEntry, Upload
-from .uploads import ACTIVATION_LEASE, Stores, _remove, _settle, now
+from .stores import Upload
+from .uploads import ACTIVATION_LEASE, Stores, audit, discard, now, settle
 
 REPAIR_SECONDS = 60.0  # how often each admin process's scheduler runs the repair
 WHO = "scheduler"  # who the audit log names for what the admin app repairs by itself
@@ -38,7 +38,7 @@ def repair(stores: Stores, who: str = WHO, settled: Collection[str] = ()) -> Rep
     (the previous repair's `unrecorded`): an upload adds its record just after its version is ready, not before."""
     report = Report()
     with lease.held(stores.meta, ACTIVATION_LEASE):
-        _settle(stores)  # a scheduled activation interrupted after the graph's switch is finished as one
+        settle(stores)  # a scheduled activation interrupted after the graph's switch is finished as one
         # Records first: an upload writes its record after its version is ready, so every record read here has its
         # version among those read next unless that version is really gone.
         records = {u.id: u for u in stores.meta.list()}
@@ -59,12 +59,14 @@ def repair(stores: Stores, who: str = WHO, settled: Collection[str] = ()) -> Rep
         said_active = {u.id for u in records.values() if u.active}
         if graph_active in records and said_active != {graph_active}:
             stores.meta.mark_active(graph_active, now(), who)
-            _audit(stores, who, graph_active, f"the graph serves it; the metadata said {_named(said_active)} active")
+            audit(stores, who, "repair", graph_active,
+                  f"the graph serves it; the metadata said {_named(said_active)} active")
             report.active = graph_active
         elif graph_active is None:
             for upload_id in said_active:
                 _rewrite(stores, replace(records[upload_id], active=False))
-                _audit(stores, who, upload_id, "the graph serves no version; the metadata said this one was active")
+                audit(stores, who, "repair", upload_id,
+                      "the graph serves no version; the metadata said this one was active")
     return report
 
 
@@ -81,10 +83,10 @@ def purge(stores: Stores, older_than: float, who: str) -> list[CatalogueVersion]
                 stores.graph.purge(version.id)
             except (CatalogueNotFound, CatalogueConflict):  # purged, or its load finished, since it was listed
                 continue
-            _remove(stores, version.id)
-            stores.meta.audit(AuditEntry(now(), who, "purge", version.id, (
+            discard(stores, version.id)
+            audit(stores, who, "purge", version.id, (
                 f"{version.status} since {version.created} ({version.programmes} programmes from "
-                f"{version.source or 'an unnamed file'}), left so by a crash")))
+                f"{version.source or 'an unnamed file'}), left so by a crash"))
             purged.append(version)
     return purged
 
@@ -117,8 +119,8 @@ def _record(stores: Stores, version: CatalogueVersion, who: str) -> Upload:
                     sha256="", uploaded_by="graph", status="parsed", message="", programmes=version.programmes,
                     errors=0, errors_kept=0)
     stores.meta.add(record)
-    _audit(stores, who, version.id, f"recorded from the graph: {version.programmes} programmes loaded outside the "
-                                    "upload service (no file kept)")
+    audit(stores, who, "repair", version.id,
+          f"recorded from the graph: {version.programmes} programmes loaded outside the upload service (no file kept)")
     return record
 
 
@@ -129,7 +131,8 @@ def _mark_missing(stores: Stores, record: Upload, who: str) -> Upload:
                      scheduled_by=None)
     _rewrite(stores, marked)
     cancelled = f"; its schedule for {record.scheduled_at} is cancelled" if record.scheduled_at else ""
-    _audit(stores, who, record.id, f"its catalogue version is gone from the graph: marked {MISSING}{cancelled}")
+    audit(stores, who, "repair", record.id,
+          f"its catalogue version is gone from the graph: marked {MISSING}{cancelled}")
     return marked
 
 
@@ -141,6 +144,3 @@ def _rewrite(stores: Stores, record: Upload) -> None:
 def _named(ids: set[str]) -> str:
     return ", ".join(sorted(ids)) or "none"
 
-
-def _audit(stores: Stores, who: str, upload_id: str, detail: str) -> None:
-    stores.meta.audit(AuditEntry(now(), who, "repair", upload_id, detail))

@@ -10,12 +10,12 @@ import hashlib
 import os
 import secrets
 import sqlite3
-import threading
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from .roles import PUBLISHER, ROLES, Unauthorized, User
+from .sqlite import Database
 from .stores import StoreError
 
 FIRST_NAME = "admin"  # the publisher made at first start, and the name BEUWI_ADMIN_TOKEN signs in as
@@ -64,25 +64,13 @@ class TokenStore:
     """The `tokens` table in `<data dir>/admin.sqlite3`, on a connection of its own."""
 
     def __init__(self, path: str | Path):
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        # autocommit, and a write waits for another process's write instead of failing at once
-        self._db = sqlite3.connect(path, timeout=10, check_same_thread=False, isolation_level=None)
-        self._lock = threading.Lock()
-        try:
-            self._db.executescript(SCHEMA)
-        except sqlite3.Error as exc:
-            raise StoreError(f"token store: {exc}") from exc
+        # a write waits for another process's write (a first start, a revoke) instead of failing at once
+        self._db = Database(path, "token store", SCHEMA, timeout=10)
+        self._run = self._db.run
 
     @classmethod
     def from_settings(cls, settings) -> "TokenStore":
         return cls(Path(settings["DATA_DIR"]) / "admin.sqlite3")
-
-    def _run(self, sql: str, params=()) -> list[tuple]:
-        with self._lock:
-            try:
-                return self._db.execute(sql, params).fetchall()
-            except sqlite3.Error as exc:
-                raise StoreError(f"token store: {exc}") from exc
 
     def create(self, name: str, role: str, days: int | None = None) -> str:
         """A new token for `name`, returned once: only its digest is kept."""
@@ -132,30 +120,22 @@ class TokenStore:
         there, else a new token written to it (owner-only) and returned so it can be shown this once.
 
         One transaction holding the database's write lock, so two admin processes starting together make one."""
-        with self._lock:
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-                try:
-                    if self._db.execute("SELECT 1 FROM tokens LIMIT 1").fetchone():
-                        new = None
-                    elif token_file.exists():
-                        new = None
-                        self._add_first(token_file.read_text().strip())
-                    else:
-                        new = secrets.token_urlsafe(32)
-                        _write_private(token_file, new)  # before the row: a crash in between imports the file
-                        self._add_first(new)
-                    self._db.execute("COMMIT")
-                except BaseException:
-                    self._db.execute("ROLLBACK")
-                    raise
-            except sqlite3.Error as exc:
-                raise StoreError(f"token store: {exc}") from exc
+        with self._db.immediate() as db:
+            if db.execute("SELECT 1 FROM tokens LIMIT 1").fetchone():
+                new = None
+            elif token_file.exists():
+                new = None
+                _add_first(db, token_file.read_text().strip())
+            else:
+                new = secrets.token_urlsafe(32)
+                _write_private(token_file, new)  # before the row: a crash in between imports the file
+                _add_first(db, new)
         return new
 
-    def _add_first(self, token: str) -> None:
-        self._db.execute("INSERT INTO tokens (name, role, sha256, created) VALUES (?, ?, ?, ?)",
-                         (FIRST_NAME, PUBLISHER, digest(token), now().isoformat()))
+
+def _add_first(db, token: str) -> None:
+    db.execute("INSERT INTO tokens (name, role, sha256, created) VALUES (?, ?, ?, ?)",
+               (FIRST_NAME, PUBLISHER, digest(token), now().isoformat()))
 
 
 def _write_private(path: Path, text: str) -> None:

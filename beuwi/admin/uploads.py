@@ -101,9 +101,9 @@ def upload(stores: Stores, data: bytes, filename: str | None, who: str, max_byte
             stores.graph.load(programmes, source=filename, version_id=upload_id)
         stores.meta.add(record)
     except BaseException:
-        _remove(stores, upload_id)
+        discard(stores, upload_id)
         raise
-    stores.meta.audit(AuditEntry(now(), who, "upload", upload_id, f"{filename}: {status}"))
+    audit(stores, who, "upload", upload_id, f"{filename}: {status}")
     return record, errors
 
 
@@ -139,7 +139,7 @@ def schedule(stores: Stores, upload_id: str, at: str, who: str, *, four_eyes: bo
                     UploadConflict(f"upload {upload_id} is already active; there is nothing to schedule"))
         stores.meta.set_schedule(upload_id, when, who)
         replaced = f"; replaces {record.scheduled_at} by {record.scheduled_by}" if record.scheduled_at else ""
-        _audit(stores, who, "schedule", upload_id, f"at {when}{replaced}")
+        audit(stores, who, "schedule", upload_id, f"at {when}{replaced}")
         return get(stores, upload_id)
 
 
@@ -150,7 +150,7 @@ def cancel_schedule(stores: Stores, upload_id: str, who: str) -> Upload:
             state = "it is active" if stores.graph.active_version() == upload_id else "nothing is pending"
             raise UploadConflict(f"upload {upload_id} has no scheduled activation to cancel ({state})")
         stores.meta.set_schedule(upload_id, None, None)
-        _audit(stores, who, "schedule-cancel", upload_id, f"was at {record.scheduled_at} by {record.scheduled_by}")
+        audit(stores, who, "schedule-cancel", upload_id, f"was at {record.scheduled_at} by {record.scheduled_by}")
         return get(stores, upload_id)
 
 
@@ -159,7 +159,7 @@ def activate_scheduled(stores: Stores, upload_id: str) -> Upload | None:
     schedule cancelled, moved or already carried out (by this or another process, before or after a crash) does
     nothing. Lease.Held if another activation holds the lease: the next check tries again."""
     with lease.held(stores.meta, ACTIVATION_LEASE):
-        _settle(stores)
+        settle(stores)
         try:
             record = stores.meta.get(upload_id)
         except NotFound:
@@ -178,7 +178,7 @@ def activate_scheduled(stores: Stores, upload_id: str) -> Upload | None:
 
 def _drop(stores: Stores, record: Upload, detail: str) -> None:
     stores.meta.set_schedule(record.id, None, None)
-    _audit(stores, record.scheduled_by, "activate-failed", record.id, detail)
+    audit(stores, record.scheduled_by, "activate-failed", record.id, detail)
 
 
 def delete(stores: Stores, upload_id: str, who: str) -> None:
@@ -191,8 +191,8 @@ def delete(stores: Stores, upload_id: str, who: str) -> None:
             _refuse(stores, who, "delete-refused", upload_id, UploadConflict(
                 f"upload {upload_id} is scheduled to be activated at {record.scheduled_at}; cancel the schedule "
                 "before deleting it"))
-        _remove(stores, upload_id)
-        _audit(stores, who, "delete", upload_id)
+        discard(stores, upload_id)
+        audit(stores, who, "delete", upload_id)
 
 
 def scheduled_time(text) -> str:
@@ -220,13 +220,13 @@ def _serialised(stores: Stores, who: str, refused: str, upload_id: str):
     """Hold the activation lease; while another process or thread keeps it, the attempt is refused and audited."""
     try:
         with lease.held(stores.meta, ACTIVATION_LEASE):
-            _settle(stores)
+            settle(stores)
             yield
     except lease.Held:
         _refuse(stores, who, refused, upload_id, Busy("another activation is in progress; try again"))
 
 
-def _settle(stores: Stores) -> None:
+def settle(stores: Stores) -> None:
     """Finish a scheduled activation interrupted after the graph's switch (the graph says which version is
     active): its schedule is done, not to be carried out again after another activation."""
     active = stores.graph.active_version()
@@ -236,8 +236,8 @@ def _settle(stores: Stores) -> None:
         return
     if record and record.scheduled_at and record.scheduled_at <= now():
         stores.meta.mark_active(active, now(), record.scheduled_by)
-        _audit(stores, record.scheduled_by, "activate-scheduled", active,
-               f"scheduled for {record.scheduled_at}; found active in the graph after an interrupted activation")
+        audit(stores, record.scheduled_by, "activate-scheduled", active,
+              f"scheduled for {record.scheduled_at}; found active in the graph after an interrupted activation")
 
 
 def _activatable(stores: Stores, upload_id: str, who: str, four_eyes: bool, refused: str,
@@ -264,23 +264,23 @@ def _switch(stores: Stores, record: Upload, who: str, action: str, notes: list[s
             raise
     except Exception as exc:
         # The audit log is shown to clients: it names what failed, the admin's log has the vendor's message.
-        _audit(stores, who, "activate-failed", record.id,
-               "; ".join([f"{type(exc).__name__}; previous {previous or 'none'} kept active", *notes]))
+        audit(stores, who, "activate-failed", record.id,
+              "; ".join([f"{type(exc).__name__}; previous {previous or 'none'} kept active", *notes]))
         raise
-    _audit(stores, who, action, record.id, "; ".join([f"previous: {previous or 'none'}", *notes]))
+    audit(stores, who, action, record.id, "; ".join([f"previous: {previous or 'none'}", *notes]))
     return get(stores, record.id)
 
 
 def _refuse(stores: Stores, who: str, action: str, upload_id: str, problem: Exception):
-    _audit(stores, who, action, upload_id, str(problem))
+    audit(stores, who, action, upload_id, str(problem))
     raise problem
 
 
-def _audit(stores: Stores, who: str, action: str, upload_id: str, detail: str = "") -> None:
+def audit(stores: Stores, who: str, action: str, upload_id: str, detail: str = "") -> None:
     stores.meta.audit(AuditEntry(now(), who, action, upload_id, detail))
 
 
-def _remove(stores: Stores, upload_id: str) -> None:
+def discard(stores: Stores, upload_id: str) -> None:
     try:
         stores.graph.delete(upload_id)
     except CatalogueNotFound:
