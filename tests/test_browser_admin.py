@@ -313,6 +313,30 @@ def test_a_file_that_cannot_be_read_shows_why(site, page, sample_restored):
     expect(row(page, failed)).to_have_count(0)
 
 
+def test_an_upload_whose_version_is_gone_from_the_graph_reads_missing_and_offers_no_activation(site, page,
+                                                                                                sample_restored):
+    from beuwi import config
+    from beuwi.admin import repair
+    from beuwi.admin.app import build_stores
+
+    sign_in(page, site)
+    gone = upload(page, ROW_ERRORS)
+    stores = build_stores({**config.from_env({}), "DATA_DIR": str(site.data)})  # the dev site's own stores and graph
+    try:
+        stores.graph.delete(gone)  # e.g. a graph restored from a backup taken before the upload
+        assert gone in repair.repair(stores).missing
+    finally:
+        stores.graph.close()
+    page.reload()
+    expect(row(page, gone).get_by_test_id("read-status")).to_have_text("Missing")
+    expect(row(page, gone).get_by_test_id("read-message")).to_contain_text("gone from the graph")
+    for action in ("activate", "schedule", "review", "try"):
+        expect(row(page, gone).get_by_test_id(action)).to_have_count(0)
+
+    confirmed(page, gone, "delete")
+    expect(row(page, gone)).to_have_count(0)
+
+
 def test_an_upload_with_more_errors_than_kept_says_how_many_are_listed(site, page, tmp_path, sample_restored):
     many = tmp_path / "many-errors.csv"
     many.write_text("programme,faculty,csec_passes\n" + "".join(f"P{n},F,-1\n" for n in range(1200)) + "Law,Law,1\n")

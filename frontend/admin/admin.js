@@ -312,8 +312,10 @@ function downloadIcon() {
   return svg;
 }
 
+const READ_STATUS = { parsed: "Parsed", failed: "Failed", missing: "Missing" };
+
 function uploadRow(upload) {
-  const failedRead = upload.status === "failed";
+  const failedRead = upload.status !== "parsed"; // failed, or missing: its version is gone from the graph
   const idLabel = `upload ${upload.id}`;
   const usable = !failedRead && upload.programmes > 0;
   const may = me?.may || {};
@@ -362,7 +364,7 @@ function uploadRow(upload) {
     h("td", { dataset: { label: "Read status" } },
       h("span", { class: "status-cell" },
         h("span", { class: `badge ${failedRead ? "badge-failed" : "badge-ok"}`, dataset: { testid: "read-status" } },
-          failedRead ? "Failed" : "Parsed"),
+          READ_STATUS[upload.status] || upload.status),
         failedRead && upload.message && h("span", { class: "status-message", dataset: { testid: "read-message" } }, upload.message))),
     h("td", { class: "num", dataset: { label: "Programmes", testid: "programmes" } }, upload.programmes.toLocaleString()),
     h("td", { class: "num", dataset: { label: "Errors", testid: "errors" } },
