@@ -96,11 +96,14 @@ def test_metadata_add_get_and_list_newest_first(metadata):
     assert [u.id for u in metadata.list()] == ["b2", "a1"]
 
 
-def test_missing_upload_is_not_found(metadata):
+@pytest.mark.parametrize("upload_id", ["nope", "__reserved__", "..", "x" * 1501])
+def test_missing_upload_is_not_found(metadata, upload_id):
     with pytest.raises(NotFound):
-        metadata.get("nope")
+        metadata.get(upload_id)
     with pytest.raises(NotFound):
-        metadata.mark_active("nope", "2024-05-03T00:00:00Z", "someone")
+        metadata.set_schedule(upload_id, "2030-01-01T00:00:00+00:00", "someone")
+    with pytest.raises(NotFound):
+        metadata.mark_active(upload_id, "2024-05-03T00:00:00Z", "someone")
 
 
 def test_only_one_upload_is_active(metadata):

@@ -102,8 +102,16 @@ class FirestoreMetadataStore(MetadataStore):
     def add(self, upload: Upload) -> None:
         self._call(f"add upload {upload.id!r}", self._uploads.document(upload.id).create, upload.as_dict())
 
+    def _upload_document(self, upload_id: str):
+        """The upload's document; NotFound for an id Firestore reserves or refuses (`__x__`, `..`, over 1,500
+        bytes): no upload has one, and asking Firestore would fail as if it were down."""
+        if (upload_id in (".", "..") or "/" in upload_id or len(upload_id.encode()) > 1500
+                or (upload_id.startswith("__") and upload_id.endswith("__"))):
+            raise NotFound(f"no upload {upload_id!r}")
+        return self._uploads.document(upload_id)
+
     def get(self, upload_id: str) -> Upload:
-        snapshot = self._call(f"read upload {upload_id!r}", self._uploads.document(upload_id).get)
+        snapshot = self._call(f"read upload {upload_id!r}", self._upload_document(upload_id).get)
         if not snapshot.exists:
             raise NotFound(f"no upload {upload_id!r}")
         return _upload(snapshot.to_dict())
@@ -113,7 +121,7 @@ class FirestoreMetadataStore(MetadataStore):
         return [_upload(s.to_dict()) for s in self._call("list uploads", query.get)]
 
     def mark_active(self, upload_id: str, activated_at: str, activated_by: str) -> None:
-        target = self._uploads.document(upload_id)
+        target = self._upload_document(upload_id)
         active = self._uploads.where(filter=FieldFilter("active", "==", True))
         timeout = self._timeout
 
@@ -134,7 +142,7 @@ class FirestoreMetadataStore(MetadataStore):
 
     def set_schedule(self, upload_id: str, at: str | None, by: str | None) -> None:
         try:
-            self._call(f"schedule upload {upload_id!r}", self._uploads.document(upload_id).update,
+            self._call(f"schedule upload {upload_id!r}", self._upload_document(upload_id).update,
                        {"scheduled_at": at, "scheduled_by": by})
         except StoreError as exc:
             if isinstance(exc.__cause__, google_errors.NotFound):
