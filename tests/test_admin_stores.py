@@ -96,7 +96,8 @@ def test_metadata_add_get_and_list_newest_first(metadata):
     assert [u.id for u in metadata.list()] == ["b2", "a1"]
 
 
-@pytest.mark.parametrize("upload_id", ["nope", "__reserved__", "..", "x" * 1501], ids=["unknown", "reserved", "dots", "long"])
+@pytest.mark.parametrize("upload_id", ["nope", "__reserved__", "..", "x" * 1501],
+                         ids=["unknown", "reserved", "dots", "long"])
 def test_missing_upload_is_not_found(metadata, upload_id):
     with pytest.raises(NotFound):
         metadata.get(upload_id)
