@@ -21,8 +21,8 @@ DEFAULTS = {
     "MAX_UPLOAD_BYTES": 10 * 1024 * 1024,  # size limit of a catalogue CSV
     "BACKEND": "local",  # admin storage and auth: local (data dir, SQLite, token) or firebase
     "ADMIN_CORS_ORIGINS": "http://127.0.0.1:8080,http://localhost:8080",  # the dashboard's origins (beuwi serve site)
-    "ADMIN_TOKEN": "",  # local mode: the admin bearer token; empty: generate one under the data dir
-    "ADMIN_EMAILS": "",  # firebase mode: comma-separated emails allowed in without the admin claim
+    "ADMIN_TOKEN": "",  # local mode: a bearer token of the publisher `admin`, beside the named tokens
+    "ADMIN_EMAILS": "",  # firebase mode: comma-separated emails that are publishers without a role claim
     "FOUR_EYES": 0,  # 1: an upload must be activated (or scheduled) by someone other than who uploaded it
     "SCHEDULE_CHECK_SECONDS": 5.0,  # how often each admin process looks for due scheduled activations
     "LOADING_GRACE_SECONDS": 3600.0,  # a version still loading after this long was left by a crash: purged
