@@ -29,7 +29,7 @@ DEFAULTS = {
     "FIREBASE_PROJECT": "demo-beuwi",  # Firebase project id (a demo- id only works against the emulators)
     "FIREBASE_BUCKET": "",  # Storage bucket; empty: <project>.appspot.com
     "FIREBASE_API_KEY": "",  # the project's Web API key, for the dashboard's email sign-in (public, not a secret)
-    "FIRESTORE_PREFIX": "beuwi",  # Firestore collections <prefix>_uploads and <prefix>_audit
+    "FIRESTORE_PREFIX": "beuwi",  # Firestore collections <prefix>_uploads, <prefix>_audit and <prefix>_locks
     "WORKERS": 2,  # engine gunicorn worker processes, each with its own snapshot (the admin app runs 1 unless asked)
     "THREADS": 2,  # threads per gunicorn worker, engine and admin app
     "TIMEOUT": 30,  # seconds a gunicorn worker may be silent before it is killed and replaced
