@@ -74,7 +74,7 @@ def test_every_route_refuses_each_role_below_the_one_it_needs_and_lets_that_role
     for role, (name, headers) in people.items():
         assert {k: v for k, v in client.get("/api/me", headers=headers).get_json().items() if k != "may"} == {
             "name": name, "role": role}
-    wrong, checked = [], 0
+    wrong, checked, refused = [], 0, []
     for rule, method, path in routes(client.application):
         needed = client.application.view_functions[rule.endpoint].role
         for role in ROLES[:ROLES.index(needed) + 1]:
@@ -83,11 +83,17 @@ def test_every_route_refuses_each_role_below_the_one_it_needs_and_lets_that_role
             if (answer.status_code, body.get("needs"), body.get("role")) != (403, needed, role) if role != needed \
                     else answer.status_code in (401, 403):
                 wrong.append(f"{method} {path} as {role} (needs {needed}): {answer.status_code} {body}")
+            if role != needed and method != "GET":
+                refused.append((people[role][0], f"{method} {path} needs the {needed} role; {people[role][0]} has {role}"))
             checked += 1
         anonymous = client.open(path, method=method)
         if anonymous.status_code != 401:
             wrong.append(f"{method} {path} without a token: {anonymous.status_code}")
     assert wrong == [] and checked >= 15
+    # Each attempt to change something without the role is in the audit log, by whom and what; reads are not.
+    logged = [(e["who"], e["detail"]) for e in client.get("/api/audit", headers=people["viewer"][1]).get_json()[
+        "entries"] if e["action"] == "refused"]
+    assert sorted(logged) == sorted(refused) and len(refused) >= 6
 
 
 

@@ -158,6 +158,12 @@ def unauthorized(exc):
 
 @bp.app_errorhandler(Forbidden)
 def forbidden(exc):
+    if exc.who and request.method not in ("GET", "HEAD"):  # an attempt to change something: the audit log says so
+        try:
+            uploads.audit(stores(), exc.who, "refused", (request.view_args or {}).get("upload_id", ""),
+                          f"{request.method} {request.path} needs the {exc.needs} role; {exc.who} has {exc.role}")
+        except (StoreError, GraphError) as failure:
+            log.warning("refusal of %s not audited: %s", exc.who, failure)
     return error(403, str(exc), **({"needs": exc.needs, "role": exc.role} if exc.needs else {}))
 
 

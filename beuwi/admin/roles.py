@@ -18,12 +18,13 @@ class Unauthorized(Exception):
 
 
 class Forbidden(Exception):
-    """A known person without the role an action needs (403); `needs` and `role` say which."""
+    """A known person without the role an action needs (403); `needs` and `role` say which, `who` is that person."""
 
-    def __init__(self, message: str, needs: str | None = None, role: str | None = None):
+    def __init__(self, message: str, needs: str | None = None, role: str | None = None, who: str | None = None):
         super().__init__(message)
         self.needs = needs
         self.role = role
+        self.who = who
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,8 @@ def guard(blueprint: Blueprint) -> Blueprint:
             raise Forbidden("this endpoint names no role, so nobody may call it")
         user = current_app.extensions["beuwi.admin"].verify(bearer(request.headers.get("Authorization")))
         if not user.may(role):
-            raise Forbidden(f"this needs the {role} role; {user.name} has the {user.role} role", role, user.role)
+            raise Forbidden(f"this needs the {role} role; {user.name} has the {user.role} role", role, user.role,
+                            user.name)
         g.user = user
         return None
 

@@ -644,7 +644,7 @@ const ACTIONS = {
   upload: "uploaded", activate: "activated", "activate-failed": "tried to activate (it failed)",
   "activate-refused": "was refused activating", schedule: "scheduled the activation of",
   "schedule-cancel": "cancelled the scheduled activation of", "activate-scheduled": "activated on schedule",
-  delete: "deleted", "delete-refused": "was refused deleting", repair: "repaired the record of", purge: "purged the crashed load",
+  delete: "deleted", "delete-refused": "was refused deleting", refused: "lacked the role for a change to", repair: "repaired the record of", purge: "purged the crashed load",
 };
 
 async function loadAudit() {
